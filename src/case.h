@@ -1,0 +1,97 @@
+/* case.h - network cases: the JSON case file of SPEC section 1, loaded and expanded. */
+#ifndef GC_CASE_H
+#define GC_CASE_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "error.h"
+#include "gradcheck.h"
+
+typedef enum gc_act_kind {
+	GC_ACT_IDENTITY, GC_ACT_SIGMOID, GC_ACT_TANH, GC_ACT_RELU, GC_ACT_LEAKY_RELU,
+	GC_ACT_SOFTPLUS, GC_ACT_SOFTMAX
+} gc_act_kind;
+
+typedef struct gc_activation {
+	gc_act_kind kind;
+	double alpha;           /* leaky_relu slope (default 0.01) */
+} gc_activation;
+
+typedef enum gc_loss_kind {
+	GC_LOSS_SSE, GC_LOSS_HALF_SSE, GC_LOSS_MSE, GC_LOSS_CROSS_ENTROPY,
+	GC_LOSS_BINARY_CROSS_ENTROPY, GC_LOSS_LOGISTIC
+} gc_loss_kind;
+
+typedef enum gc_layout {
+	GC_LAYOUT_OUT_IN,       /* W_k is (n_k, n_{k-1}), z = W a + b */
+	GC_LAYOUT_IN_OUT        /* W_k is (n_{k-1}, n_k), z = a W + b */
+} gc_layout;
+
+/* Per-case overrides of the command-line options (the case's "check" block). */
+typedef struct gc_case_check {
+	int has_step, has_rtol, has_atol, has_method;
+	double step, rtol, atol;
+	gc_method method;
+} gc_case_check;
+
+/* Published reference values (the case's "expect" block). */
+typedef struct gc_case_expect {
+	int has_loss;
+	double loss;
+	double *output;         /* (batch, n_L) or NULL */
+	double *gradient;       /* (n_params) laid out like theta, or NULL */
+	unsigned char *gradient_given;  /* (n_params) 1 where expect gave that element */
+	double tolerance;       /* absolute; default 1e-6 */
+} gc_case_expect;
+
+typedef struct gc_case {
+	char *name;             /* "name" or the file name without .json */
+	char *path;             /* the file it was loaded from */
+	size_t n_layers;        /* L: weight layers */
+	size_t *sizes;          /* (L+1) n_0 .. n_L */
+	gc_activation *act;     /* (L) */
+	int bias;
+	gc_layout layout;
+	gc_loss_kind loss;
+
+	size_t n_params;
+	double *theta;          /* (n_params) W1, b1, W2, b2, ... each W_k row-major in layout */
+	gc_tensor *tensors;     /* (n_tensors) views into theta named "W1", "b1", ... */
+	size_t n_tensors;
+	char (*tensor_names)[16];       /* storage for tensors[t].name */
+
+	size_t batch;           /* B */
+	double *inputs;         /* (B, n_0) */
+	double *targets;        /* (B, n_L) */
+
+	gc_case_check check;
+	gc_case_expect expect;
+
+	cJSON *json;            /* the parsed file, kept for resolve */
+} gc_case;
+
+/* Loads and validates the case at path, expanding init and data with GSL's
+ * generators.  On success *out owns a new case (free with gc_case_free).  On
+ * failure fills err (file, line:col where known, key path in the message) and
+ * returns nonzero. */
+int gc_case_load(const char *path, gc_case **out, gc_error *err);
+
+/* Same, from a buffer; path is used for the name and the messages. */
+int gc_case_parse(const char *text, size_t len, const char *path, gc_case **out, gc_error *err);
+
+void gc_case_free(gc_case *c);
+
+/* The resolved case: the original JSON with explicit params, inputs (B rows) and
+ * targets (B rows), numbers written so that they read back exactly.  Returns a new
+ * string (free with cJSON_free) or NULL when out of memory. */
+char *gc_case_resolve(const gc_case *c);
+
+/* Offsets of W_k and b_k (k from 1) in theta, and the shape of W_k in the layout. */
+size_t gc_case_weight_offset(const gc_case *c, size_t k);
+size_t gc_case_bias_offset(const gc_case *c, size_t k);
+void gc_case_weight_shape(const gc_case *c, size_t k, size_t *rows, size_t *cols);
+
+const char *gc_act_name(gc_act_kind k);
+const char *gc_loss_name(gc_loss_kind k);
+
+#endif

@@ -1,0 +1,205 @@
+/*
+ * gradcheck.h - check a claimed gradient against central finite differences.
+ *
+ * The checking core knows nothing of networks.  A caller describes a scalar
+ * function of a parameter vector theta (either as f(theta) or as a per-element
+ * hook "f with theta[i] moved by delta"), the gradient it claims, and optionally
+ * named slices of theta ("tensors").  gc_check() returns, per element, the
+ * numeric derivative, the absolute and relative error and a pass / fail / kink
+ * verdict, per tensor the summary statistics, and diagnoses of failing tensors.
+ *
+ * Conventions: every function returns GC_OK (0) or a gc_status code and never
+ * prints or exits.  Nothing here uses global state; distinct calls may run in
+ * different threads at once.  Every *_free() accepts NULL.
+ */
+#ifndef GRADCHECK_H
+#define GRADCHECK_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GC_VERSION "0.1.0"
+
+typedef enum gc_status {
+	GC_OK = 0,
+	GC_ENOMEM,      /* out of memory */
+	GC_EINVAL,      /* invalid argument (sizes, options, tensor slices) */
+	GC_ETHREAD,     /* a worker thread could not be started */
+	GC_EIO          /* a report could not be written */
+} gc_status;
+
+/* A short lowercase description of a status ("out of memory"); static storage. */
+const char *gc_strerror(int status);
+
+typedef enum gc_method {
+	GC_METHOD_CENTRAL,      /* (f(x+h) - f(x-h)) / 2h */
+	GC_METHOD_FIVE_POINT    /* gsl_deriv_central: 5-point rule with an error estimate */
+} gc_method;
+
+/* Defaults: see gc_options_init() and README.md, "Tolerances". */
+#define GC_DEFAULT_RTOL 1e-6
+#define GC_DEFAULT_ATOL 1e-9      /* scaled by max(1, |loss|) when atol_scaled */
+#define GC_DEFAULT_SHOW 5
+
+typedef struct gc_options {
+	double step;            /* > 0: fixed step h; 0: per element, cbrt(eps) * max(1, |theta_i|) */
+	double rtol;            /* element passes when abs <= atol + rtol * max(|a|, |n|) */
+	double atol;
+	int atol_scaled;        /* nonzero: the atol used is atol * max(1, |loss|) (the default) */
+	gc_method method;
+	unsigned jobs;          /* worker threads; 0: the number of processors */
+	size_t sample;          /* > 0: check only this many elements per tensor, chosen at random */
+	int fast;               /* nonzero: a few random directional derivatives per tensor */
+	unsigned long seed;     /* seed for sample and fast */
+	unsigned shard_index;   /* 1-based shard K of shard_count; 0/0 or 1/1: everything */
+	unsigned shard_count;
+	size_t show;            /* worst elements kept per tensor (SIZE_MAX: all) */
+} gc_options;
+
+/* Fills *o with the defaults: step 0, rtol GC_DEFAULT_RTOL, atol GC_DEFAULT_ATOL scaled,
+ * central method, jobs 0, no sample, not fast, seed 0, no shard, show GC_DEFAULT_SHOW. */
+void gc_options_init(gc_options *o);
+
+/* The loss at theta.  Must not modify theta.  Called from several threads at once
+ * when jobs > 1, each with its own copy of theta. */
+typedef double (*gc_fn)(const double *theta, void *ctx);
+
+/* The loss at the problem's theta with theta[i] replaced by theta[i] + delta.
+ * worker (0 <= worker < jobs) names the calling thread, so the hook can keep
+ * per-thread scratch; calls with different workers run concurrently.  When
+ * kink is not NULL, set *kink to nonzero if the move crossed a kink (a point
+ * where the function is not differentiable, such as relu at 0). */
+typedef double (*gc_moved_fn)(void *ctx, unsigned worker, size_t i, double delta, int *kink);
+
+/* Optional for gc_fn callers: nonzero when moving theta[i] by +-h from theta crosses
+ * a kink of the function. */
+typedef int (*gc_kink_fn)(void *ctx, const double *theta, size_t i, double h);
+
+/* A named slice theta[offset .. offset + rows*cols), stored row-major.  layer is
+ * the layer number (1 = nearest the input) for the entry-layer diagnosis; 0 when
+ * the slice belongs to no layer. */
+typedef struct gc_tensor {
+	const char *name;       /* not owned: must outlive the call that uses it */
+	size_t offset;
+	size_t rows, cols;
+	int layer;
+} gc_tensor;
+
+typedef struct gc_problem {
+	size_t n;               /* number of parameters */
+	const double *theta;    /* (n) the point at which the gradient is checked */
+	const double *grad;     /* (n) the claimed (analytic) gradient */
+	double loss;            /* the loss at theta (scales atol; reported) */
+	gc_fn f;                /* at least one of f and moved; fast mode needs f */
+	gc_moved_fn moved;      /* preferred for element-by-element checks when given */
+	gc_kink_fn kink;        /* optional, used with f */
+	void *ctx;              /* passed to the three callbacks */
+	const gc_tensor *tensors;   /* slices in increasing offset order covering 0..n; */
+	size_t n_tensors;           /* NULL/0: one tensor "theta" of n x 1 */
+	size_t batch;           /* optional, names scale factors in diagnoses (0: unknown) */
+	size_t outputs;         /* optional, likewise */
+} gc_problem;
+
+typedef enum gc_verdict {
+	GC_ELEM_PASS,
+	GC_ELEM_FAIL,
+	GC_ELEM_KINK,           /* the +-h step crossed a kink: reported, never a failure */
+	GC_ELEM_SKIPPED         /* not checked (sample, shard or fast mode) */
+} gc_verdict;
+
+typedef struct gc_element {
+	size_t index;           /* index into theta */
+	double analytic;        /* a: the claimed gradient */
+	double numeric;         /* n: the finite difference */
+	double abs_err;         /* |a - n| */
+	double rel_err;         /* |a - n| / max(|a|, |n|), 0 when both are 0 */
+	double est_err;         /* five-point: the rule's error estimate; central: 0 */
+	double step;            /* the step h used */
+	gc_verdict verdict;
+} gc_element;
+
+typedef struct gc_tensor_result {
+	gc_tensor tensor;
+	size_t checked;         /* elements (or directions, in fast mode) compared */
+	size_t failed;
+	size_t kinks;
+	double max_rel, max_abs;        /* over checked non-kink elements */
+	gc_element *worst;      /* failing elements, worst (largest rel) first, at most show */
+	size_t n_worst;
+} gc_tensor_result;
+
+typedef enum gc_diag_kind {
+	GC_DIAG_SCALE,          /* analytic = factor x numeric */
+	GC_DIAG_SIGN,           /* analytic = -numeric */
+	GC_DIAG_ZERO,           /* analytic all zero, numeric not */
+	GC_DIAG_TRANSPOSE,      /* analytic equals numeric read in the other layout */
+	GC_DIAG_ENTRY_LAYER     /* layers above `layer` right, it and those below wrong */
+} gc_diag_kind;
+
+typedef struct gc_diagnosis {
+	char tensor[32];        /* tensor name ("W2"); for entry_layer the first wrong tensor */
+	gc_diag_kind kind;
+	double factor;          /* scale: k; otherwise 0 */
+	int layer;              /* entry_layer: k; otherwise the tensor's layer */
+	char detail[256];       /* one sentence a person can act on */
+} gc_diagnosis;
+
+typedef struct gc_result {
+	size_t n;
+	gc_element *elements;   /* (n) every element, GC_ELEM_SKIPPED where not checked;
+	                           NULL in fast mode (directions are not elements) */
+	gc_tensor_result *tensors;
+	size_t n_tensors;
+	gc_diagnosis *diagnoses;
+	size_t n_diagnoses;
+	size_t checked, failed, kinks;
+	double atol_used;       /* the absolute tolerance after scaling */
+} gc_result;
+
+/* Checks p->grad against finite differences of the problem.  On success *out owns
+ * a new result (free with gc_result_free) and the return value is GC_OK whether
+ * or not elements failed; (*out)->failed says that. */
+int gc_check(const gc_problem *p, const gc_options *o, gc_result **out);
+void gc_result_free(gc_result *r);
+
+/* Recomputes the diagnoses of r from its elements (gc_check does this already;
+ * callers that build or merge results themselves use it). */
+int gc_diagnose(gc_result *r, size_t batch, size_t outputs);
+
+/* The name of a kind as in JSON reports: "scale", "sign", "zero", "transpose",
+ * "entry_layer". */
+const char *gc_diag_kind_name(gc_diag_kind k);
+
+/* ---- reports ---------------------------------------------------------------- */
+
+typedef enum gc_case_status { GC_CASE_PASS, GC_CASE_FAIL, GC_CASE_ERROR } gc_case_status;
+
+/* One checked case, as the report writers see it.  All pointers are owned by
+ * whoever built the struct; the writers only read. */
+typedef struct gc_case_report {
+	const char *name;
+	gc_case_status status;
+	const char *error;      /* GC_CASE_ERROR: the message; otherwise NULL */
+	size_t n_params;
+	double loss;
+	const gc_result *result;        /* NULL when the case had an error */
+	const char *const *notes;       /* other reasons the case failed ("expect: loss ...") */
+	size_t n_notes;
+} gc_case_report;
+
+typedef enum gc_format { GC_FORMAT_TEXT, GC_FORMAT_JSON, GC_FORMAT_JUNIT, GC_FORMAT_TAP,
+                         GC_FORMAT_HTML } gc_format;
+
+/* Writes a report of n cases to out.  The text format ends with the line
+ * "N passed, M failed".  Returns GC_EIO when a write fails. */
+int gc_report_write(FILE *out, gc_format format, const gc_case_report *cases, size_t n,
+                    const gc_options *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
