@@ -1,0 +1,41 @@
+/* net.h - the MLP harness: forward and backward passes of a gc_case's network,
+ * and the incremental "loss with theta[i] moved" hook the checking core uses. */
+#ifndef GC_NET_H
+#define GC_NET_H
+
+#include <stddef.h>
+#include "case.h"
+
+/* Forward state of the network at the case's theta, plus per-worker scratch.
+ * Borrows the case: the case must outlive the net and its theta must not change. */
+typedef struct gc_net gc_net;
+
+/* Creates a net for c with scratch for `workers` concurrent workers (>= 1) and
+ * runs the forward pass at c->theta.  Returns GC_OK or GC_ENOMEM. */
+int gc_net_create(const gc_case *c, unsigned workers, gc_net **out);
+void gc_net_free(gc_net *net);
+
+/* The loss at c->theta (cached by gc_net_create). */
+double gc_net_base_loss(const gc_net *net);
+
+/* Forward pass at an arbitrary theta (laid out like c->theta); writes the network
+ * output (B, n_L) to output when not NULL.  Allocates its own scratch, so it is
+ * safe from any thread.  Returns NaN when out of memory. */
+double gc_net_loss_at(const gc_net *net, const double *theta, double *output);
+
+/* Analytic backpropagation at c->theta: writes the loss and the gradient
+ * (n_params, laid out like theta).  Returns GC_OK or GC_ENOMEM. */
+int gc_net_gradient(const gc_net *net, double *loss, double *grad);
+
+/* gc_moved_fn: the loss with theta[i] moved by delta, recomputed from the layer
+ * of parameter i upward; *kink (if not NULL) is set when a relu / leaky_relu
+ * pre-activation of any sample changes sign.  ctx is the gc_net. */
+double gc_net_moved_loss(void *ctx, unsigned worker, size_t i, double delta, int *kink);
+
+/* gc_fn: the loss at theta by a full forward pass.  ctx is the gc_net. */
+double gc_net_fn(const double *theta, void *ctx);
+
+/* gc_kink_fn: whether moving theta[i] by +-h crosses a relu kink.  ctx is the gc_net. */
+int gc_net_kink(void *ctx, const double *theta, size_t i, double h);
+
+#endif
