@@ -58,6 +58,10 @@ typedef struct gc_options {
 	unsigned shard_index;   /* 1-based shard K of shard_count; 0/0 or 1/1: everything */
 	unsigned shard_count;
 	size_t show;            /* worst elements kept per tensor (SIZE_MAX: all) */
+	/* Optional: called now and then from worker threads (serialised by the library)
+	 * with the number of elements done so far and the total; for progress displays. */
+	void (*progress)(void *arg, size_t done, size_t total);
+	void *progress_arg;
 } gc_options;
 
 /* Fills *o with the defaults: step 0, rtol GC_DEFAULT_RTOL, atol GC_DEFAULT_ATOL scaled,
@@ -112,7 +116,7 @@ typedef enum gc_verdict {
 } gc_verdict;
 
 typedef struct gc_element {
-	size_t index;           /* index into theta */
+	size_t index;           /* index into theta (fast mode: the direction's number) */
 	double analytic;        /* a: the claimed gradient */
 	double numeric;         /* n: the finite difference */
 	double abs_err;         /* |a - n| */
@@ -158,6 +162,7 @@ typedef struct gc_result {
 	size_t n_diagnoses;
 	size_t checked, failed, kinks;
 	double atol_used;       /* the absolute tolerance after scaling */
+	double rtol_used;
 } gc_result;
 
 /* Checks p->grad against finite differences of the problem.  On success *out owns
