@@ -1,0 +1,138 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "fileio.h"
+
+static int fail_errno(gc_error *err, const char *path, const char *what)
+{
+	snprintf(err->file, sizeof err->file, "%s", path);
+	err->line = err->col = 0;
+	gc_error_set(err, "%s: %s", what, strerror(errno));
+	return -1;
+}
+
+int gc_read_file(const char *path, size_t max, char **data, size_t *len, gc_error *err)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t used = 0, cap = 0;
+	int rc = -1;
+
+	if (!fp)
+		return fail_errno(err, path, "cannot open");
+	for (;;) {
+		if (used == cap) {
+			size_t grown = cap ? cap * 2 : 65536;
+			char *p;
+
+			if (cap > max) {
+				snprintf(err->file, sizeof err->file, "%s", path);
+				gc_error_set(err, "file is larger than %zu bytes", max);
+				goto out;
+			}
+			p = realloc(buf, grown + 1);
+			if (!p) {
+				fail_errno(err, path, "cannot read");
+				goto out;
+			}
+			buf = p;
+			cap = grown;
+		}
+		size_t got = fread(buf + used, 1, cap - used, fp);
+		used += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		fail_errno(err, path, "cannot read");
+		goto out;
+	}
+	if (used > max) {
+		snprintf(err->file, sizeof err->file, "%s", path);
+		gc_error_set(err, "file is larger than %zu bytes", max);
+		goto out;
+	}
+	buf[used] = '\0';
+	*data = buf;
+	*len = used;
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	fclose(fp);
+	return rc;
+}
+
+int gc_atomic_open(gc_atomic_file *f, const char *path, gc_error *err)
+{
+	size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
+	int fd;
+
+	memset(f, 0, sizeof *f);
+	f->path = strdup(path);
+	f->tmp_path = malloc(n);
+	if (!f->path || !f->tmp_path) {
+		gc_atomic_abort(f);
+		return fail_errno(err, path, "cannot write");
+	}
+	snprintf(f->tmp_path, n, "%s.tmp.XXXXXX", path);
+	fd = mkstemp(f->tmp_path);
+	if (fd < 0 || !(f->fp = fdopen(fd, "w"))) {
+		fail_errno(err, path, "cannot write");
+		if (fd >= 0) {
+			close(fd);
+			unlink(f->tmp_path);
+		}
+		free(f->path);
+		free(f->tmp_path);
+		memset(f, 0, sizeof *f);
+		return -1;
+	}
+	fchmod(fd, 0644);
+	return 0;
+}
+
+int gc_atomic_commit(gc_atomic_file *f, gc_error *err)
+{
+	int bad = fflush(f->fp) != 0 || ferror(f->fp) || fsync(fileno(f->fp)) != 0;
+
+	if (fclose(f->fp) != 0)
+		bad = 1;
+	f->fp = NULL;
+	if (bad || rename(f->tmp_path, f->path) != 0) {
+		fail_errno(err, f->path, "cannot write");
+		gc_atomic_abort(f);
+		return -1;
+	}
+	free(f->path);
+	free(f->tmp_path);
+	memset(f, 0, sizeof *f);
+	return 0;
+}
+
+void gc_atomic_abort(gc_atomic_file *f)
+{
+	if (f->fp)
+		fclose(f->fp);
+	if (f->tmp_path)
+		unlink(f->tmp_path);
+	free(f->path);
+	free(f->tmp_path);
+	memset(f, 0, sizeof *f);
+}
+
+int gc_write_file_atomic(const char *path, const char *data, size_t len, gc_error *err)
+{
+	gc_atomic_file f;
+
+	if (gc_atomic_open(&f, path, err) != 0)
+		return -1;
+	if (fwrite(data, 1, len, f.fp) != len) {
+		fail_errno(err, path, "cannot write");
+		gc_atomic_abort(&f);
+		return -1;
+	}
+	return gc_atomic_commit(&f, err);
+}

@@ -1,0 +1,31 @@
+/* fileio.h - reading whole files and writing files atomically. */
+#ifndef GC_FILEIO_H
+#define GC_FILEIO_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "error.h"
+
+/* Reads the file at path (at most max bytes) into a new NUL-terminated buffer
+ * (*data, free with free) of *len bytes.  Returns 0, or -1 with err set. */
+int gc_read_file(const char *path, size_t max, char **data, size_t *len, gc_error *err);
+
+/* A file being written under a temporary name in the destination's folder; it
+ * replaces the destination only on gc_atomic_commit, so a killed run never leaves
+ * half a file. */
+typedef struct gc_atomic_file {
+	FILE *fp;               /* write here */
+	char *path;
+	char *tmp_path;
+} gc_atomic_file;
+
+int gc_atomic_open(gc_atomic_file *f, const char *path, gc_error *err);
+/* Flushes, syncs and renames over the destination; closes in every case. */
+int gc_atomic_commit(gc_atomic_file *f, gc_error *err);
+/* Closes and removes the temporary file; accepts a file never opened. */
+void gc_atomic_abort(gc_atomic_file *f);
+
+/* Writes len bytes to path atomically. */
+int gc_write_file_atomic(const char *path, const char *data, size_t len, gc_error *err);
+
+#endif

@@ -1,0 +1,501 @@
+/* main.c - the gradcheck command line (SPEC section 3): parses options, runs
+ * every case, writes the report and chooses the exit status. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <gsl/gsl_errno.h>
+#include "fileio.h"
+#include "gradfile.h"
+#include "merge.h"
+#include "net.h"
+#include "progress.h"
+#include "runner.h"
+
+enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_ERROR = 2 };
+
+static const char usage_text[] =
+"Usage: gradcheck [check] [OPTIONS] CASE.json|DIR ...\n"
+"       gradcheck grad CASE.json\n"
+"       gradcheck resolve CASE.json\n"
+"       gradcheck merge [-o FILE] REPORT.json ...\n"
+"       gradcheck --help | --version\n"
+"\n"
+"Checks the gradients of neural-network cases against central finite differences,\n"
+"element by element.  DIR means every *.json file inside it, in sorted order.\n"
+"\n"
+"Commands:\n"
+"  check            check every case (the default)\n"
+"  grad             print the analytic gradient file of one case\n"
+"  resolve          print the case with params, inputs and targets explicit\n"
+"  merge            merge the JSON reports of --shard runs into one report\n"
+"\n"
+"Options of check (a case's \"check\" block overrides the first four):\n"
+"  --step H         finite-difference step (default: per element,\n"
+"                   cbrt(DBL_EPSILON) * max(1, |theta_i|))\n"
+"  --rtol R         relative tolerance (default 1e-6)\n"
+"  --atol A         absolute tolerance (default 1e-9 * max(1, |loss|)); an element\n"
+"                   passes when |a - n| <= atol + rtol * max(|a|, |n|)\n"
+"  --method M       central (default) or five-point (higher-order rule with an\n"
+"                   error estimate)\n"
+"  --exec CMD       check an external implementation: run /bin/sh -c CMD with the\n"
+"                   resolved case on its stdin; it prints a gradient file\n"
+"  --grad FILE      check this gradient file instead of the built-in\n"
+"                   backpropagation (one case only)\n"
+"  --timeout S      time limit for each --exec run in seconds (default 30)\n"
+"  --record DIR     write each case's gradient file to DIR/NAME.grad.json\n"
+"  --force          let --record replace a file whose content differs\n"
+"  --golden DIR     compare gradients with DIR/NAME.grad.json too\n"
+"  --format F       report format: text (default), json, junit, tap, html\n"
+"  -o FILE          write the report to FILE (atomically); the text report still\n"
+"                   goes to standard output\n"
+"  --show N|all     worst elements listed per failing tensor (default 5)\n"
+"  --jobs N         worker threads (default: the number of processors)\n"
+"  --fast           a few random directional derivatives per tensor instead of\n"
+"                   every element\n"
+"  --sample N       check N random elements per tensor\n"
+"  --seed S         seed for --fast and --sample (default 0)\n"
+"  --shard K/N      check only shard K of N (1-based); merge the JSON reports\n"
+"                   with gradcheck merge\n"
+"  --help           show this help and exit\n"
+"  --version        show the version and exit\n"
+"\n"
+"Exit status: 0 every case passed, 1 a case failed, 2 usage error or a case\n"
+"could not be loaded or run.\n";
+
+static void usage(int status)
+{
+	if (status == EXIT_PASS)
+		fputs(usage_text, stdout);
+	else
+		fputs("Try 'gradcheck --help' for more information.\n", stderr);
+	exit(status);
+}
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fputs("gradcheck: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage(EXIT_ERROR);
+}
+
+static double parse_positive(const char *opt, const char *arg, int zero_ok)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < 0 || (v == 0 && !zero_ok)) {
+		fprintf(stderr, "gradcheck: %s: expected a %s number, got '%s'\n", opt,
+		        zero_ok ? "non-negative" : "positive", arg);
+		usage(EXIT_ERROR);
+	}
+	return v;
+}
+
+static unsigned long parse_count(const char *opt, const char *arg, unsigned long min)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min) {
+		fprintf(stderr, "gradcheck: %s: expected a whole number >= %lu, got '%s'\n", opt,
+		        min, arg);
+		usage(EXIT_ERROR);
+	}
+	return v;
+}
+
+static void parse_shard(const char *arg, gc_options *o)
+{
+	unsigned k, n;
+	char tail;
+
+	if (sscanf(arg, "%u/%u%c", &k, &n, &tail) != 2 || n == 0 || k == 0 || k > n)
+		die_usage("--shard: expected K/N with 1 <= K <= N, got '%s'", arg);
+	o->shard_index = k;
+	o->shard_count = n;
+}
+
+static gc_format parse_format(const char *arg)
+{
+	static const char *const names[] = {
+		[GC_FORMAT_TEXT] = "text", [GC_FORMAT_JSON] = "json", [GC_FORMAT_JUNIT] = "junit",
+		[GC_FORMAT_TAP] = "tap", [GC_FORMAT_HTML] = "html"
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strcmp(arg, names[i]) == 0)
+			return (gc_format)i;
+	die_usage("--format: expected text, json, junit, tap or html, got '%s'", arg);
+	return GC_FORMAT_TEXT;
+}
+
+typedef struct cli {
+	gc_run_options run;
+	gc_format format;
+	const char *output;
+} cli;
+
+enum {
+	OPT_STEP = 256, OPT_RTOL, OPT_ATOL, OPT_METHOD, OPT_EXEC, OPT_GRAD, OPT_TIMEOUT,
+	OPT_RECORD, OPT_GOLDEN, OPT_FORCE, OPT_FORMAT, OPT_SHOW, OPT_JOBS, OPT_FAST,
+	OPT_SAMPLE, OPT_SEED, OPT_SHARD, OPT_HELP, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+	{"step", required_argument, NULL, OPT_STEP},
+	{"rtol", required_argument, NULL, OPT_RTOL},
+	{"atol", required_argument, NULL, OPT_ATOL},
+	{"method", required_argument, NULL, OPT_METHOD},
+	{"exec", required_argument, NULL, OPT_EXEC},
+	{"grad", required_argument, NULL, OPT_GRAD},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"golden", required_argument, NULL, OPT_GOLDEN},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"show", required_argument, NULL, OPT_SHOW},
+	{"jobs", required_argument, NULL, OPT_JOBS},
+	{"fast", no_argument, NULL, OPT_FAST},
+	{"sample", required_argument, NULL, OPT_SAMPLE},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0}
+};
+
+static void parse_option(int opt, const char *arg, cli *c)
+{
+	gc_options *o = &c->run.check;
+
+	switch (opt) {
+	case OPT_STEP: o->step = parse_positive("--step", arg, 0); c->run.step_given = 1; break;
+	case OPT_RTOL: o->rtol = parse_positive("--rtol", arg, 1); c->run.rtol_given = 1; break;
+	case OPT_ATOL:
+		o->atol = parse_positive("--atol", arg, 1);
+		o->atol_scaled = 0;
+		c->run.atol_given = 1;
+		break;
+	case OPT_METHOD:
+		if (strcmp(arg, "central") == 0)
+			o->method = GC_METHOD_CENTRAL;
+		else if (strcmp(arg, "five-point") == 0)
+			o->method = GC_METHOD_FIVE_POINT;
+		else
+			die_usage("--method: expected central or five-point, got '%s'", arg);
+		c->run.method_given = 1;
+		break;
+	case OPT_EXEC: c->run.exec_cmd = arg; break;
+	case OPT_GRAD: c->run.grad_path = arg; break;
+	case OPT_TIMEOUT: c->run.timeout = parse_positive("--timeout", arg, 0); break;
+	case OPT_RECORD: c->run.record_dir = arg; break;
+	case OPT_GOLDEN: c->run.golden_dir = arg; break;
+	case OPT_FORCE: c->run.force = 1; break;
+	case OPT_FORMAT: c->format = parse_format(arg); break;
+	case 'o': c->output = arg; break;
+	case OPT_SHOW:
+		o->show = strcmp(arg, "all") == 0 ? SIZE_MAX : parse_count("--show", arg, 0);
+		break;
+	case OPT_JOBS: o->jobs = (unsigned)parse_count("--jobs", arg, 1); break;
+	case OPT_FAST: o->fast = 1; break;
+	case OPT_SAMPLE: o->sample = parse_count("--sample", arg, 1); break;
+	case OPT_SEED: o->seed = parse_count("--seed", arg, 0); break;
+	case OPT_SHARD: parse_shard(arg, o); break;
+	case OPT_HELP: usage(EXIT_PASS); break;
+	case OPT_VERSION: printf("gradcheck %s\n", GC_VERSION); exit(EXIT_PASS);
+	default: usage(EXIT_ERROR);
+	}
+}
+
+static void parse_args(int argc, char **argv, cli *c)
+{
+	int opt;
+
+	memset(c, 0, sizeof *c);
+	gc_options_init(&c->run.check);
+	c->run.timeout = 30;
+	c->format = GC_FORMAT_TEXT;
+	while ((opt = getopt_long(argc, argv, "o:", long_options, NULL)) != -1)
+		parse_option(opt, optarg, c);
+}
+
+/* ---- case lists ---------------------------------------------------------------- */
+
+typedef struct path_list {
+	char **paths;
+	size_t n, cap;
+} path_list;
+
+static void add_path(path_list *l, char *path)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->paths = realloc(l->paths, l->cap * sizeof *l->paths);
+		if (!l->paths) {
+			fputs("gradcheck: out of memory\n", stderr);
+			exit(EXIT_ERROR);
+		}
+	}
+	l->paths[l->n++] = path;
+}
+
+static int is_json_file(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && len > 5 && strcmp(d->d_name + len - 5, ".json") == 0;
+}
+
+/* Adds DIR's *.json files in sorted order; returns how many. */
+static size_t add_dir(path_list *l, const char *dir)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, is_json_file, alphasort);
+
+	if (n < 0) {
+		fprintf(stderr, "gradcheck: %s: cannot read directory: %s\n", dir, strerror(errno));
+		exit(EXIT_ERROR);
+	}
+	for (int i = 0; i < n; i++) {
+		size_t size = strlen(dir) + strlen(names[i]->d_name) + 2;
+		char *path = malloc(size);
+
+		if (!path) {
+			fputs("gradcheck: out of memory\n", stderr);
+			exit(EXIT_ERROR);
+		}
+		snprintf(path, size, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+		         names[i]->d_name);
+		add_path(l, path);
+		free(names[i]);
+	}
+	free(names);
+	return (size_t)n;
+}
+
+static path_list collect_cases(int argc, char **argv)
+{
+	path_list l = {0};
+	struct stat st;
+
+	for (int i = 0; i < argc; i++) {
+		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (add_dir(&l, argv[i]) == 0) {
+				fprintf(stderr, "gradcheck: %s: no *.json cases in this directory\n",
+				        argv[i]);
+				exit(EXIT_ERROR);
+			}
+		} else {
+			char *path = strdup(argv[i]);
+			if (!path) {
+				fputs("gradcheck: out of memory\n", stderr);
+				exit(EXIT_ERROR);
+			}
+			add_path(&l, path);
+		}
+	}
+	return l;
+}
+
+static void free_paths(path_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->paths[i]);
+	free(l->paths);
+}
+
+/* ---- commands ------------------------------------------------------------------- */
+
+/* Writes the report to -o FILE atomically (and the text report to stdout), or to
+ * stdout in the chosen format.  Returns nonzero when writing failed. */
+static int write_report(const cli *c, const gc_case_report *reports, size_t n)
+{
+	gc_atomic_file f;
+	gc_error err = {0};
+	char msg[2048];
+
+	if (!c->output)
+		return gc_report_write(stdout, c->format, reports, n, &c->run.check);
+	if (gc_atomic_open(&f, c->output, &err) != 0)
+		goto fail;
+	if (gc_report_write(f.fp, c->format, reports, n, &c->run.check) != GC_OK) {
+		gc_atomic_abort(&f);
+		snprintf(err.file, sizeof err.file, "%s", c->output);
+		gc_error_set(&err, "cannot write the report");
+		goto fail;
+	}
+	if (gc_atomic_commit(&f, &err) != 0)
+		goto fail;
+	return gc_report_write(stdout, GC_FORMAT_TEXT, reports, n, &c->run.check);
+fail:
+	gc_error_format(&err, msg, sizeof msg);
+	fprintf(stderr, "gradcheck: %s\n", msg);
+	return -1;
+}
+
+static int run_check(cli *c, int argc, char **argv)
+{
+	path_list cases;
+	gc_case_outcome *outcomes;
+	gc_case_report *reports;
+	gc_progress progress;
+	int status = EXIT_PASS;
+
+	if (argc == 0)
+		die_usage("%s", "no cases given");
+	if (c->run.exec_cmd && c->run.grad_path)
+		die_usage("%s", "--exec and --grad exclude each other");
+	cases = collect_cases(argc, argv);
+	if (c->run.grad_path && cases.n != 1)
+		die_usage("%s", "--grad checks exactly one case");
+	outcomes = calloc(cases.n, sizeof *outcomes);
+	reports = calloc(cases.n, sizeof *reports);
+	if (!outcomes || !reports) {
+		fputs("gradcheck: out of memory\n", stderr);
+		return EXIT_ERROR;
+	}
+	gc_progress_start(&progress, cases.n, &c->run.check);
+	for (size_t i = 0; i < cases.n; i++) {
+		gc_progress_case(&progress, i, cases.paths[i]);
+		if (gc_run_case(cases.paths[i], &c->run, &outcomes[i]) != GC_OK) {
+			fputs("gradcheck: out of memory\n", stderr);
+			return EXIT_ERROR;
+		}
+		reports[i] = outcomes[i].report;
+		if (outcomes[i].error)
+			fprintf(stderr, "gradcheck: %s\n", outcomes[i].error);
+		if (outcomes[i].kept_record)
+			fprintf(stderr, "gradcheck: %s: kept, it differs from this run "
+			        "(--force replaces it)\n", outcomes[i].kept_record);
+		if (reports[i].status == GC_CASE_ERROR)
+			status = EXIT_ERROR;
+		else if (reports[i].status == GC_CASE_FAIL && status == EXIT_PASS)
+			status = EXIT_FAIL;
+	}
+	gc_progress_finish(&progress);
+	if (write_report(c, reports, cases.n) != 0)
+		status = EXIT_ERROR;
+	for (size_t i = 0; i < cases.n; i++)
+		gc_case_outcome_free(&outcomes[i]);
+	free(outcomes);
+	free(reports);
+	free_paths(&cases);
+	return status;
+}
+
+static gc_case *load_one(int argc, char **argv, const char *command)
+{
+	gc_case *cs;
+	gc_error err = {0};
+	char msg[2048];
+
+	if (argc != 1)
+		die_usage("%s takes exactly one case", command);
+	if (gc_case_load(argv[0], &cs, &err) != 0) {
+		gc_error_format(&err, msg, sizeof msg);
+		fprintf(stderr, "gradcheck: %s\n", msg);
+		exit(EXIT_ERROR);
+	}
+	return cs;
+}
+
+static int print_string(char *s)
+{
+	int ok = s && fputs(s, stdout) >= 0 && putchar('\n') != EOF;
+
+	if (!s)
+		fputs("gradcheck: out of memory\n", stderr);
+	cJSON_free(s);
+	return ok ? EXIT_PASS : EXIT_ERROR;
+}
+
+static int run_grad(int argc, char **argv)
+{
+	gc_case *cs = load_one(argc, argv, "grad");
+	gc_net *net = NULL;
+	double *grad = malloc(cs->n_params * sizeof *grad);
+	double loss;
+	int status = EXIT_ERROR;
+
+	if (grad && gc_net_create(cs, 1, &net) == GC_OK && gc_net_gradient(net, &loss, grad) == GC_OK)
+		status = print_string(gc_gradfile_print(cs, loss, grad));
+	else
+		fputs("gradcheck: out of memory\n", stderr);
+	gc_net_free(net);
+	free(grad);
+	gc_case_free(cs);
+	return status;
+}
+
+static int run_resolve(int argc, char **argv)
+{
+	gc_case *cs = load_one(argc, argv, "resolve");
+	int status = print_string(gc_case_resolve(cs));
+
+	gc_case_free(cs);
+	return status;
+}
+
+static int run_merge(const cli *c, int argc, char **argv)
+{
+	char *json = NULL;
+	int exit_status;
+	gc_error err = {0};
+	char msg[2048];
+
+	if (argc == 0)
+		die_usage("%s", "merge needs the JSON reports of the shards");
+	if (gc_merge_reports((const char *const *)argv, (size_t)argc, &json, &exit_status,
+	                     &err) != 0) {
+		gc_error_format(&err, msg, sizeof msg);
+		fprintf(stderr, "gradcheck: %s\n", msg);
+		return EXIT_ERROR;
+	}
+	if (c->output ? gc_write_file_atomic(c->output, json, strlen(json), &err) != 0
+	              : fputs(json, stdout) < 0) {
+		gc_error_format(&err, msg, sizeof msg);
+		fprintf(stderr, "gradcheck: %s\n", msg);
+		exit_status = EXIT_ERROR;
+	}
+	free(json);
+	return exit_status;
+}
+
+int main(int argc, char **argv)
+{
+	const char *command = "check";
+	cli c;
+
+	signal(SIGPIPE, SIG_IGN);       /* a closed --exec pipe is an error, not a death */
+	gsl_set_error_handler_off();
+	if (argc > 1 && (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "grad") == 0 ||
+	                 strcmp(argv[1], "resolve") == 0 || strcmp(argv[1], "merge") == 0)) {
+		command = argv[1];
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	parse_args(argc, argv, &c);
+	argc -= optind;
+	argv += optind;
+	if (strcmp(command, "grad") == 0)
+		return run_grad(argc, argv);
+	if (strcmp(command, "resolve") == 0)
+		return run_resolve(argc, argv);
+	if (strcmp(command, "merge") == 0)
+		return run_merge(&c, argc, argv);
+	return run_check(&c, argc, argv);
+}

@@ -1,0 +1,86 @@
+/* report_text.c - the human-readable report of SPEC section 5. */
+#include "report.h"
+
+static const char *const status_word[] = {
+	[GC_CASE_PASS] = "PASS", [GC_CASE_FAIL] = "FAIL", [GC_CASE_ERROR] = "ERROR"
+};
+
+static void format_shape(const gc_tensor *t, char *buf, size_t size)
+{
+	if (t->cols == 1)
+		snprintf(buf, size, "%zu", t->rows);
+	else
+		snprintf(buf, size, "%zux%zu", t->rows, t->cols);
+}
+
+static void print_tensor_table(FILE *out, const gc_result *r)
+{
+	fprintf(out, "  %-8s %-9s %-9s %-9s %8s %6s\n",
+	        "tensor", "shape", "max rel", "max abs", "failed", "kinks");
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor_result *tr = &r->tensors[t];
+		char shape[48];
+
+		format_shape(&tr->tensor, shape, sizeof shape);
+		fprintf(out, "  %-8s %-9s %-9.2e %-9.2e %8zu %6zu\n", tr->tensor.name, shape,
+		        tr->max_rel, tr->max_abs, tr->failed, tr->kinks);
+	}
+}
+
+static void print_worst(FILE *out, const gc_result *r, int fast)
+{
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor_result *tr = &r->tensors[t];
+
+		if (tr->n_worst == 0)
+			continue;
+		fprintf(out, "  %s: %zu of %zu %s fail, worst:\n", tr->tensor.name, tr->failed,
+		        tr->checked, fast ? "directions" : "elements");
+		fprintf(out, "    %-14s %15s %15s %10s %10s\n",
+		        "index", "analytic", "numeric", "abs", "rel");
+		for (size_t w = 0; w < tr->n_worst; w++) {
+			const gc_element *e = &tr->worst[w];
+			char name[64];
+
+			if (fast)
+				snprintf(name, sizeof name, "direction %zu", e->index);
+			else
+				gc_report_element_name(&tr->tensor, e->index, name, sizeof name);
+			fprintf(out, "    %-14s %15.8g %15.8g %10.3g %10.3g\n", name, e->analytic,
+			        e->numeric, e->abs_err, e->rel_err);
+		}
+	}
+}
+
+int gc_report_text_case(FILE *out, const gc_case_report *c, const gc_options *o)
+{
+	fprintf(out, "%s %s", status_word[c->status], c->name);
+	if (c->status == GC_CASE_ERROR) {
+		fprintf(out, ": %s\n", c->error ? c->error : "error");
+		return ferror(out) ? GC_EIO : GC_OK;
+	}
+	fprintf(out, ": %zu parameters, loss %.10g\n", c->n_params, c->loss);
+	if (c->result) {
+		print_tensor_table(out, c->result);
+		print_worst(out, c->result, o && o->fast);
+		for (size_t d = 0; d < c->result->n_diagnoses; d++)
+			fprintf(out, "  diagnosis (%s): %s\n",
+			        gc_diag_kind_name(c->result->diagnoses[d].kind),
+			        c->result->diagnoses[d].detail);
+	}
+	for (size_t i = 0; i < c->n_notes; i++)
+		fprintf(out, "  %s\n", c->notes[i]);
+	return ferror(out) ? GC_EIO : GC_OK;
+}
+
+int gc_report_text(FILE *out, const gc_case_report *cases, size_t n, const gc_options *o)
+{
+	size_t passed, failed, errors;
+
+	for (size_t i = 0; i < n; i++)
+		if (gc_report_text_case(out, &cases[i], o) != GC_OK)
+			return GC_EIO;
+	gc_report_count(cases, n, &passed, &failed, &errors);
+	fprintf(out, "%zu passed, %zu failed\n", passed, failed);
+	return ferror(out) ? GC_EIO : GC_OK;
+}

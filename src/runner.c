@@ -1,0 +1,386 @@
+/* runner.c - one case from file to verdict (see runner.h). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "exec.h"
+#include "fileio.h"
+#include "gradfile.h"
+#include "net.h"
+#include "report.h"
+#include "runner.h"
+
+#define GC_EXEC_MAX_OUTPUT ((size_t)256 << 20)
+#define GC_EXPECT_SHOWN 3       /* mismatching elements named per expect check */
+
+/* Appends a printf-formatted note; returns nonzero when out of memory. */
+static int add_note(gc_case_outcome *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int add_note(gc_case_outcome *out, const char *fmt, ...)
+{
+	char buf[1024];
+	char **notes = realloc(out->notes, (out->n_notes + 1) * sizeof *notes);
+	va_list ap;
+
+	if (!notes)
+		return GC_ENOMEM;
+	out->notes = notes;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (!(notes[out->n_notes] = strdup(buf)))
+		return GC_ENOMEM;
+	out->n_notes++;
+	return GC_OK;
+}
+
+static int set_error(gc_case_outcome *out, const gc_error *err)
+{
+	char buf[2048];
+
+	gc_error_format(err, buf, sizeof buf);
+	free(out->error);
+	out->error = strdup(buf);
+	return out->error ? GC_OK : GC_ENOMEM;
+}
+
+/* The case name for a file that could not be loaded: its base name without .json. */
+static char *name_from_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t len;
+
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".json") == 0)
+		len -= 5;
+	return strndup(base, len);
+}
+
+static gc_options case_options(const gc_run_options *ro, const gc_case *c)
+{
+	gc_options o = ro->check;
+
+	if (c->check.has_step)
+		o.step = c->check.step;
+	if (c->check.has_rtol)
+		o.rtol = c->check.rtol;
+	if (c->check.has_atol) {
+		o.atol = c->check.atol;
+		o.atol_scaled = 0;
+	}
+	if (c->check.has_method)
+		o.method = c->check.method;
+	if (o.jobs == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		o.jobs = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	return o;
+}
+
+/* Runs the --exec program on the resolved case and parses its gradient file. */
+static int gradient_from_exec(const gc_run_options *ro, const gc_case *c, double *grad,
+                              unsigned char *transposed, gc_error *err)
+{
+	gc_exec_result res = {0};
+	char *resolved = gc_case_resolve(c);
+	char what[256];
+	int has_loss, rc = -1;
+	double loss;
+
+	if (!resolved) {
+		gc_error_set(err, "out of memory");
+		return -1;
+	}
+	if (gc_exec_run(ro->exec_cmd, resolved, strlen(resolved), ro->timeout,
+	                GC_EXEC_MAX_OUTPUT, &res, err) != GC_OK)
+		goto out;
+	if (gc_exec_describe(&res, what, sizeof what)) {
+		gc_error_set(err, "--exec '%s' failed: %s%s%s", ro->exec_cmd, what,
+		             res.err_tail && res.err_tail[0] ? "; its stderr ends with:\n" : "",
+		             res.err_tail ? res.err_tail : "");
+		goto out;
+	}
+	snprintf(what, sizeof what, "output of '%s'", ro->exec_cmd);
+	rc = gc_gradfile_parse(res.out, res.out_len, what, c, grad, transposed, &has_loss,
+	                       &loss, err);
+out:
+	free(resolved);
+	gc_exec_result_free(&res);
+	return rc;
+}
+
+/* Fills grad with the gradient under test; nonzero with err set when it cannot. */
+static int gradient_under_test(const gc_run_options *ro, const gc_case *c, const gc_net *net,
+                               double *grad, unsigned char *transposed, gc_error *err)
+{
+	double loss;
+
+	if (ro->exec_cmd)
+		return gradient_from_exec(ro, c, grad, transposed, err);
+	if (ro->grad_path) {
+		int has_loss;
+		return gc_gradfile_load(ro->grad_path, c, grad, transposed, &has_loss, &loss, err);
+	}
+	if (gc_net_gradient(net, &loss, grad) != GC_OK) {
+		gc_error_set(err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int note_transposed(gc_case_outcome *out, const gc_case *c,
+                           const unsigned char *transposed)
+{
+	for (size_t t = 0; t < c->n_tensors; t++) {
+		const gc_tensor *tn = &c->tensors[t];
+		if (transposed[t] && add_note(out, "%s was given with shape [%zu][%zu], the transpose "
+		                              "of [%zu][%zu]", tn->name, tn->cols, tn->rows,
+		                              tn->rows, tn->cols))
+			return GC_ENOMEM;
+	}
+	return GC_OK;
+}
+
+/* Adds a note for each of the first few values that differ from the expected. */
+static int compare_values(gc_case_outcome *out, const char *what, const double *got,
+                          const double *want, const unsigned char *given, size_t n,
+                          const gc_case *c, double tol)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char name[64];
+
+		if ((given && !given[i]) || fabs(got[i] - want[i]) <= tol)
+			continue;
+		if (++bad > GC_EXPECT_SHOWN)
+			continue;
+		if (c) {
+			size_t t = 0;
+			while (i >= c->tensors[t].offset + c->tensors[t].rows * c->tensors[t].cols)
+				t++;
+			gc_report_element_name(&c->tensors[t], i, name, sizeof name);
+		} else {
+			snprintf(name, sizeof name, "[%zu]", i);
+		}
+		if (add_note(out, "expect: %s %s is %.10g, the case expects %.10g (tolerance %g)",
+		             what, name, got[i], want[i], tol))
+			return GC_ENOMEM;
+	}
+	if (bad > GC_EXPECT_SHOWN &&
+	    add_note(out, "expect: %zu more %s values differ", bad - GC_EXPECT_SHOWN, what))
+		return GC_ENOMEM;
+	return GC_OK;
+}
+
+static int check_expect(gc_case_outcome *out, const gc_case *c, const gc_net *net,
+                        double loss, const double *grad)
+{
+	const gc_case_expect *e = &c->expect;
+	int rc = GC_OK;
+
+	if (e->has_loss && !(fabs(loss - e->loss) <= e->tolerance))
+		rc = add_note(out, "expect: loss is %.10g, the case expects %.10g (tolerance %g)",
+		              loss, e->loss, e->tolerance);
+	if (rc == GC_OK && e->output) {
+		size_t n = c->batch * c->sizes[c->n_layers];
+		double *output = malloc(n * sizeof *output);
+
+		if (!output)
+			return GC_ENOMEM;
+		gc_net_loss_at(net, c->theta, output);
+		rc = compare_values(out, "output", output, e->output, NULL, n, NULL, e->tolerance);
+		free(output);
+	}
+	if (rc == GC_OK && e->gradient)
+		rc = compare_values(out, "gradient", grad, e->gradient, e->gradient_given,
+		                    c->n_params, c, e->tolerance);
+	return rc;
+}
+
+static char *golden_path(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + sizeof "/.grad.json";
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s.grad.json", dir, name);
+	return p;
+}
+
+/* Compares grad with the recorded golden gradient under the check's tolerance rule;
+ * adds a note per drifting tensor.  Nonzero with err set when the file is unusable. */
+static int check_golden(gc_case_outcome *out, const gc_run_options *ro, const gc_case *c,
+                        const double *grad, gc_error *err)
+{
+	char *path = golden_path(ro->golden_dir, c->name);
+	double *golden = malloc(c->n_params * sizeof *golden);
+	unsigned char *transposed = calloc(c->n_tensors, 1);
+	double loss;
+	int has_loss, rc = -1;
+
+	if (!path || !golden || !transposed) {
+		gc_error_set(err, "out of memory");
+		goto out;
+	}
+	if (gc_gradfile_load(path, c, golden, transposed, &has_loss, &loss, err) != 0)
+		goto out;
+	rc = 0;
+	for (size_t t = 0; t < c->n_tensors && rc == 0; t++) {
+		const gc_tensor *tn = &c->tensors[t];
+		size_t drifted = 0, worst = tn->offset;
+		double worst_rel = -1;
+
+		for (size_t i = tn->offset; i < tn->offset + tn->rows * tn->cols; i++) {
+			double d = fabs(grad[i] - golden[i]);
+			double m = fmax(fabs(grad[i]), fabs(golden[i]));
+
+			if (d <= out->result->atol_used + out->result->rtol_used * m)
+				continue;
+			drifted++;
+			if (d / m > worst_rel) {
+				worst_rel = d / m;
+				worst = i;
+			}
+		}
+		if (drifted) {
+			char name[64];
+			gc_report_element_name(tn, worst, name, sizeof name);
+			if (add_note(out, "golden: %s drifted in %zu of %zu elements from %s; worst %s "
+			             "is %.10g, recorded %.10g (rel %.3g)", tn->name, drifted,
+			             tn->rows * tn->cols, path, name, grad[worst], golden[worst],
+			             worst_rel))
+				rc = GC_ENOMEM;
+		}
+	}
+out:
+	free(path);
+	free(golden);
+	free(transposed);
+	return rc;
+}
+
+/* Writes DIR/NAME.grad.json unless a different file is there (and not --force). */
+static int record_gradient(gc_case_outcome *out, const gc_run_options *ro, const gc_case *c,
+                           double loss, const double *grad, gc_error *err)
+{
+	char *path = golden_path(ro->record_dir, c->name);
+	char *text = gc_gradfile_print(c, loss, grad);
+	char *old = NULL;
+	size_t old_len;
+	gc_error ignored;
+	int rc = -1;
+
+	if (!path || !text) {
+		gc_error_set(err, "out of memory");
+		goto out;
+	}
+	if (!ro->force && gc_read_file(path, SIZE_MAX / 2, &old, &old_len, &ignored) == 0 &&
+	    (old_len != strlen(text) || memcmp(old, text, old_len) != 0)) {
+		out->kept_record = path;
+		path = NULL;
+		rc = 0;
+		goto out;
+	}
+	rc = gc_write_file_atomic(path, text, strlen(text), err);
+out:
+	free(path);
+	cJSON_free(text);
+	free(old);
+	return rc;
+}
+
+static void finish_report(gc_case_outcome *out, const gc_case *c, double loss)
+{
+	gc_case_report *r = &out->report;
+
+	r->name = out->name;
+	r->error = out->error;
+	r->result = out->result;
+	r->notes = (const char *const *)out->notes;
+	r->n_notes = out->n_notes;
+	r->n_params = c ? c->n_params : 0;
+	r->loss = loss;
+	if (out->error)
+		r->status = GC_CASE_ERROR;
+	else if ((out->result && out->result->failed) || out->n_notes > 0)
+		r->status = GC_CASE_FAIL;
+	else
+		r->status = GC_CASE_PASS;
+}
+
+int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out)
+{
+	gc_case *c = NULL;
+	gc_net *net = NULL;
+	double *grad = NULL;
+	unsigned char *transposed = NULL;
+	gc_error err;
+	double loss = NAN;
+	int rc = GC_OK;
+
+	memset(out, 0, sizeof *out);
+	memset(&err, 0, sizeof err);
+	if (gc_case_load(path, &c, &err) != 0) {
+		out->name = name_from_path(path);
+		rc = out->name ? set_error(out, &err) : GC_ENOMEM;
+		goto out;
+	}
+	out->used = case_options(ro, c);
+	if (!(out->name = strdup(c->name)) ||
+	    !(grad = malloc(c->n_params * sizeof *grad)) ||
+	    !(transposed = calloc(c->n_tensors, 1)) ||
+	    gc_net_create(c, out->used.jobs, &net) != GC_OK) {
+		rc = GC_ENOMEM;
+		goto out;
+	}
+	loss = gc_net_base_loss(net);
+	if (gradient_under_test(ro, c, net, grad, transposed, &err) != 0) {
+		rc = set_error(out, &err);
+		goto out;
+	}
+	gc_problem p = {
+		.n = c->n_params, .theta = c->theta, .grad = grad, .loss = loss,
+		.f = gc_net_fn, .moved = gc_net_moved_loss, .kink = gc_net_kink, .ctx = net,
+		.tensors = c->tensors, .n_tensors = c->n_tensors,
+		.batch = c->batch, .outputs = c->sizes[c->n_layers],
+	};
+	if ((rc = gc_check(&p, &out->used, &out->result)) != GC_OK) {
+		gc_error_set(&err, "%s", gc_strerror(rc));
+		rc = set_error(out, &err);
+		goto out;
+	}
+	if ((rc = note_transposed(out, c, transposed)) != GC_OK ||
+	    (rc = check_expect(out, c, net, loss, grad)) != GC_OK)
+		goto out;
+	if (ro->golden_dir && check_golden(out, ro, c, grad, &err) != 0) {
+		rc = set_error(out, &err);
+		goto out;
+	}
+	if (ro->record_dir && record_gradient(out, ro, c, loss, grad, &err) != 0)
+		rc = set_error(out, &err);
+out:
+	finish_report(out, c, loss);
+	free(grad);
+	free(transposed);
+	gc_net_free(net);
+	gc_case_free(c);
+	return rc;
+}
+
+void gc_case_outcome_free(gc_case_outcome *out)
+{
+	if (!out)
+		return;
+	free(out->name);
+	free(out->error);
+	free(out->kept_record);
+	gc_result_free(out->result);
+	for (size_t i = 0; i < out->n_notes; i++)
+		free(out->notes[i]);
+	free(out->notes);
+	memset(out, 0, sizeof *out);
+}

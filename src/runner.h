@@ -1,0 +1,39 @@
+/* runner.h - checks one network case from file to verdict: load, obtain the gradient
+ * under test (built-in backpropagation, an external program or a gradient file),
+ * compare it with finite differences, check the expect block and golden files. */
+#ifndef GC_RUNNER_H
+#define GC_RUNNER_H
+
+#include "case.h"
+#include "gradcheck.h"
+
+typedef struct gc_run_options {
+	gc_options check;       /* command-line values; a case's check block overrides */
+	int step_given, rtol_given, atol_given, method_given;   /* given on the command line */
+	const char *exec_cmd;   /* --exec: external implementation, or NULL */
+	double timeout;         /* --exec time limit in seconds */
+	const char *grad_path;  /* --grad: a precomputed gradient file, or NULL */
+	const char *record_dir; /* --record DIR, or NULL */
+	const char *golden_dir; /* --golden DIR, or NULL */
+	int force;              /* --force: --record may replace different files */
+} gc_run_options;
+
+/* What checking one case produced; report points into the other fields. */
+typedef struct gc_case_outcome {
+	gc_case_report report;
+	char *name;
+	char *error;
+	gc_result *result;
+	char **notes;
+	size_t n_notes;
+	gc_options used;        /* the options after the case's overrides */
+	char *kept_record;      /* --record left this different file alone (no --force) */
+} gc_case_outcome;
+
+/* Checks the case at path.  Every problem with the case or the implementation
+ * under test becomes an error outcome (report.status GC_CASE_ERROR); the return
+ * value is nonzero only when memory ran out. */
+int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out);
+void gc_case_outcome_free(gc_case_outcome *out);
+
+#endif
