@@ -1,7 +1,11 @@
 # gradcheck - plain make, C11.  `make`, `make check`, `make demo`, `make bench`.
+# B is the output folder: `make` builds ./gradcheck and ./libgradcheck.a; `make sanitize`
+# builds the same under build/sanitize with AddressSanitizer and UBSan.
 CC      ?= cc
-PREFIX  ?= /usr/local
 CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+PREFIX  ?= /usr/local
+B       ?= .
 WARN     = -Wall -Wextra
 STD      = -std=c11 -D_DEFAULT_SOURCE
 PKGS     = libcjson gsl
@@ -13,15 +17,18 @@ CHECK_LIBS   = $(shell pkg-config --libs check)
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(DEP_CFLAGS) -Isrc
 
 LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJ  = $(LIB_SRC:.c=.o)
-TEST_SRC = $(wildcard tests/test_*.c)
-TEST_BIN = $(TEST_SRC:.c=)
+LIB_OBJ  = $(patsubst src/%.c,$(B)/obj/%.o,$(LIB_SRC))
 HEADERS  = $(wildcard src/*.h)
+TEST_SRC = $(wildcard tests/test_*.c)
+TEST_BIN = $(patsubst tests/%.c,$(B)/tests/bin/%,$(TEST_SRC))
+LIB      = $(B)/libgradcheck.a
+PROGRAM  = $(B)/gradcheck
 
-DEBIAN_PACKAGES = libcjson-dev libgsl-dev check pkg-config python3-numpy
+DEBIAN_PACKAGES = libcjson-dev libgsl-dev check pkg-config python3-numpy libxml2-utils
 
-.PHONY: all deps check demo clean bench
-all: deps gradcheck libgradcheck.a
+.PHONY: all deps check demo clean
+all: deps
+	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB)
 
 # Installs whichever Debian packages are missing (as root, with apt-get).
 deps:
@@ -34,26 +41,30 @@ deps:
 	  else echo "missing Debian packages:$$missing (install them, e.g. sudo apt-get install$$missing)"; exit 1; fi; \
 	fi
 
-src/%.o: src/%.c $(HEADERS)
+$(B)/obj/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-libgradcheck.a: $(LIB_OBJ)
+$(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-gradcheck: src/main.o libgradcheck.a
-	$(CC) $(CFLAGS) -o $@ src/main.o libgradcheck.a $(DEP_LIBS)
+$(PROGRAM): $(B)/obj/main.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)/obj/main.o $(LIB) $(DEP_LIBS)
 
-tests/test_%: tests/test_%.c tests/testutil.h libgradcheck.a $(HEADERS)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< libgradcheck.a $(CHECK_LIBS) $(DEP_LIBS)
+$(B)/tests/bin/%: tests/%.c tests/testutil.h $(LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(CHECK_LIBS) $(DEP_LIBS)
 
+# Test programs run from the top folder; GRADCHECK names the program they drive.
 check: deps
-	@$(MAKE) --no-print-directory gradcheck libgradcheck.a $(TEST_BIN)
-	@status=0; for t in $(TEST_BIN); do echo "== $$t"; ./$$t || status=1; done; exit $$status
+	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB) $(TEST_BIN)
+	@status=0; for t in $(TEST_BIN); do echo "== $$t"; \
+	  GRADCHECK=$(PROGRAM) $$t || status=1; done; exit $$status
 
 demo: deps
-	@$(MAKE) --no-print-directory gradcheck
-	./gradcheck cases/
+	@$(MAKE) --no-print-directory $(PROGRAM)
+	$(PROGRAM) cases/
 
 clean:
-	rm -f gradcheck libgradcheck.a src/*.o $(TEST_BIN)
+	rm -rf gradcheck libgradcheck.a obj tests/bin build
