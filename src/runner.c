@@ -1,6 +1,7 @@
 /* runner.c - one case from file to verdict (see runner.h). */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -1,0 +1,698 @@
+/* check.c - compare a claimed gradient with finite differences, element by element. */
+#include "gradcheck.h"
+
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_deriv.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+enum {
+	GC_FAST_DIRECTIONS = 4,         /* random directions per tensor in fast mode */
+	GC_CHUNK = 64,                  /* most work units a worker takes at a time */
+	GC_PROGRESS_EVERY = 1000        /* units between progress callbacks */
+};
+
+typedef struct gc_job gc_job;
+
+/* Computes work unit u in worker w; theta is the worker's private copy (or NULL). */
+typedef void (*gc_unit_fn)(gc_job *j, unsigned w, double *theta, size_t u);
+
+struct gc_job {
+	const gc_problem *p;
+	const gc_options *o;
+	gc_result *r;
+	gc_unit_fn run;
+	size_t n_units;
+	const size_t *todo;             /* element mode: (n_units) element indices */
+	const size_t *fast_tensor;      /* fast mode: (n_units / 4) tensor numbers */
+	const signed char *dirs;        /* fast mode: (4n) directions, 4 blocks per tensor */
+	const double *fast_h;           /* fast mode: (n_tensors) step per tensor */
+	gc_element *fast_out;           /* fast mode: (n_units) one result per direction */
+	size_t chunk;                   /* units a worker takes at a time */
+	atomic_size_t next, done;
+	atomic_int stop;
+	pthread_mutex_t lock;           /* serialises progress callbacks */
+	size_t reported;
+};
+
+typedef struct gc_worker {
+	gc_job *job;
+	unsigned id;
+	double *theta;                  /* (n) private copy for the f path; NULL otherwise */
+} gc_worker;
+
+const char *gc_strerror(int status)
+{
+	switch (status) {
+	case GC_OK: return "success";
+	case GC_ENOMEM: return "out of memory";
+	case GC_EINVAL: return "invalid argument";
+	case GC_ETHREAD: return "a worker thread could not be started";
+	case GC_EIO: return "a report could not be written";
+	default: return "unknown error";
+	}
+}
+
+void gc_options_init(gc_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->step = 0;
+	o->rtol = GC_DEFAULT_RTOL;
+	o->atol = GC_DEFAULT_ATOL;
+	o->atol_scaled = 1;
+	o->method = GC_METHOD_CENTRAL;
+	o->jobs = 0;
+	o->sample = 0;
+	o->fast = 0;
+	o->seed = 0;
+	o->shard_index = 0;
+	o->shard_count = 0;
+	o->show = GC_DEFAULT_SHOW;
+	o->progress = NULL;
+	o->progress_arg = NULL;
+}
+
+void gc_result_free(gc_result *r)
+{
+	if (!r)
+		return;
+	if (r->tensors)
+		for (size_t t = 0; t < r->n_tensors; t++)
+			free(r->tensors[t].worst);
+	free(r->tensors);
+	free(r->elements);
+	free(r->diagnoses);
+	free(r);
+}
+
+/* ---- evaluation -------------------------------------------------------------- */
+
+/* The loss with theta[i] moved by delta; ORs a crossed kink into *kink (moved path). */
+static double eval_moved(gc_job *j, unsigned w, double *theta, size_t i, double delta, int *kink)
+{
+	const gc_problem *p = j->p;
+	if (p->moved) {
+		int k = 0;
+		double v = p->moved(p->ctx, w, i, delta, &k);
+		*kink |= k != 0;
+		return v;
+	}
+	theta[i] = p->theta[i] + delta;
+	double v = p->f(theta, p->ctx);
+	theta[i] = p->theta[i];
+	return v;
+}
+
+static double default_step(const gc_options *o, double x)
+{
+	return o->step > 0 ? o->step : cbrt(DBL_EPSILON) * fmax(1.0, fabs(x));
+}
+
+/* Fills the errors and verdict of e from its analytic, numeric and est_err. */
+static void judge(gc_element *e, double atol, double rtol, int kink)
+{
+	double a = e->analytic, n = e->numeric;
+	if (!isfinite(a) || !isfinite(n)) {
+		/* a NaN or infinity is a real defect, never a kink artefact */
+		e->abs_err = e->rel_err = INFINITY;
+		e->verdict = GC_ELEM_FAIL;
+		return;
+	}
+	double big = fmax(fabs(a), fabs(n));
+	e->abs_err = fabs(a - n);
+	e->rel_err = big > 0 ? e->abs_err / big : 0;
+	if (kink)
+		e->verdict = GC_ELEM_KINK;
+	else if (e->abs_err <= atol + rtol * big + e->est_err)
+		e->verdict = GC_ELEM_PASS;
+	else
+		e->verdict = GC_ELEM_FAIL;
+}
+
+typedef struct gc_fp_params {
+	gc_job *job;
+	unsigned worker;
+	double *theta;
+	size_t i;
+	int kink;
+} gc_fp_params;
+
+static double fp_eval(double x, void *params)
+{
+	gc_fp_params *fp = params;
+	return eval_moved(fp->job, fp->worker, fp->theta, fp->i, x, &fp->kink);
+}
+
+/* Central difference with steps that are exact in floating point. */
+static int central(gc_job *j, unsigned w, double *theta, size_t i, double h, double *num)
+{
+	double x = j->p->theta[i];
+	double hp = (x + h) - x;
+	double hm = x - (x - h);
+	int kink = 0;
+	double lp = eval_moved(j, w, theta, i, hp, &kink);
+	double lm = eval_moved(j, w, theta, i, -hm, &kink);
+	*num = (lp - lm) / (hp + hm);
+	return kink;
+}
+
+static int five_point(gc_job *j, unsigned w, double *theta, size_t i, double h,
+                      double *num, double *est)
+{
+	gc_fp_params fp = { j, w, theta, i, 0 };
+	gsl_function F = { fp_eval, &fp };
+	double res = NAN, abserr = 0;
+	if (gsl_deriv_central(&F, 0.0, h, &res, &abserr) != 0 || !isfinite(abserr)) {
+		res = NAN;
+		abserr = 0;
+	}
+	*num = res;
+	*est = abserr;
+	return fp.kink;
+}
+
+static void element_unit(gc_job *j, unsigned w, double *theta, size_t u)
+{
+	const gc_problem *p = j->p;
+	size_t i = j->todo[u];
+	gc_element *e = &j->r->elements[i];
+	double h = default_step(j->o, p->theta[i]);
+	int kink;
+
+	e->step = h;
+	e->est_err = 0;
+	if (j->o->method == GC_METHOD_FIVE_POINT)
+		kink = five_point(j, w, theta, i, h, &e->numeric, &e->est_err);
+	else
+		kink = central(j, w, theta, i, h, &e->numeric);
+	if (!p->moved && p->kink)
+		kink = p->kink(p->ctx, p->theta, i, h) != 0;
+	judge(e, j->r->atol_used, j->r->rtol_used, kink);
+}
+
+static void fast_unit(gc_job *j, unsigned w, double *theta, size_t u)
+{
+	(void)w;
+	const gc_problem *p = j->p;
+	size_t t = j->fast_tensor[u / GC_FAST_DIRECTIONS];
+	size_t d = u % GC_FAST_DIRECTIONS;
+	const gc_tensor *ts = &j->r->tensors[t].tensor;
+	size_t off = ts->offset, size = ts->rows * ts->cols;
+	const signed char *v = j->dirs + GC_FAST_DIRECTIONS * off + d * size;
+	double h = j->fast_h[t], a = 0;
+
+	for (size_t k = 0; k < size; k++) {
+		theta[off + k] = p->theta[off + k] + h * v[k];
+		a += p->grad[off + k] * v[k];
+	}
+	double lp = p->f(theta, p->ctx);
+	for (size_t k = 0; k < size; k++)
+		theta[off + k] = p->theta[off + k] - h * v[k];
+	double lm = p->f(theta, p->ctx);
+	memcpy(theta + off, p->theta + off, size * sizeof *theta);
+
+	gc_element *e = &j->fast_out[u];
+	e->index = d;
+	e->analytic = a;
+	e->numeric = (lp - lm) / (2 * h);
+	e->est_err = 0;
+	e->step = h;
+	judge(e, j->r->atol_used, j->r->rtol_used, 0);
+}
+
+/* ---- worker pool ---------------------------------------------------------------- */
+
+static void report_progress(gc_job *j, size_t count)
+{
+	size_t done = atomic_fetch_add(&j->done, count) + count;
+	if (!j->o->progress)
+		return;
+	if (done / GC_PROGRESS_EVERY == (done - count) / GC_PROGRESS_EVERY && done != j->n_units)
+		return;
+	pthread_mutex_lock(&j->lock);
+	if (done > j->reported) {
+		j->reported = done;
+		j->o->progress(j->o->progress_arg, done, j->n_units);
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void *worker_main(void *arg)
+{
+	gc_worker *w = arg;
+	gc_job *j = w->job;
+	while (!atomic_load(&j->stop)) {
+		size_t start = atomic_fetch_add(&j->next, j->chunk);
+		if (start >= j->n_units)
+			break;
+		size_t end = j->n_units - start < j->chunk ? j->n_units : start + j->chunk;
+		for (size_t u = start; u < end; u++)
+			j->run(j, w->id, w->theta, u);
+		report_progress(j, end - start);
+	}
+	return NULL;
+}
+
+static unsigned thread_count(const gc_options *o, size_t units)
+{
+	unsigned long jobs = o->jobs;
+	if (jobs == 0) {
+		long np = sysconf(_SC_NPROCESSORS_ONLN);
+		jobs = np > 0 ? (unsigned long)np : 1;
+	}
+	if (jobs > units)
+		jobs = units;
+	return jobs ? (unsigned)jobs : 1;
+}
+
+/* Runs j->run over every unit in o->jobs threads; need_copy gives each a copy of theta. */
+static int run_pool(gc_job *j, int need_copy)
+{
+	const gc_problem *p = j->p;
+	unsigned nt = thread_count(j->o, j->n_units), started = 0;
+	gc_worker *w = calloc(nt, sizeof *w);
+	pthread_t *tid = calloc(nt, sizeof *tid);
+	int rc = GC_OK, lock_ok = 0;
+
+	if (j->n_units == 0)
+		goto out;
+	if (!w || !tid) {
+		rc = GC_ENOMEM;
+		goto out;
+	}
+	for (unsigned k = 0; k < nt; k++) {
+		w[k].job = j;
+		w[k].id = k;
+		if (need_copy) {
+			w[k].theta = malloc(p->n * sizeof *w[k].theta);
+			if (!w[k].theta) {
+				rc = GC_ENOMEM;
+				goto out;
+			}
+			memcpy(w[k].theta, p->theta, p->n * sizeof *w[k].theta);
+		}
+	}
+	atomic_init(&j->next, 0);
+	atomic_init(&j->done, 0);
+	atomic_init(&j->stop, 0);
+	j->reported = 0;
+	/* small problems: smaller chunks, so every thread gets work */
+	j->chunk = j->n_units / (4 * (size_t)nt);
+	j->chunk = j->chunk < 1 ? 1 : j->chunk > GC_CHUNK ? GC_CHUNK : j->chunk;
+	if (pthread_mutex_init(&j->lock, NULL) != 0) {
+		rc = GC_ETHREAD;
+		goto out;
+	}
+	lock_ok = 1;
+	if (nt == 1) {
+		worker_main(&w[0]);
+		goto out;
+	}
+	for (; started < nt; started++) {
+		if (pthread_create(&tid[started], NULL, worker_main, &w[started]) != 0) {
+			atomic_store(&j->stop, 1);
+			rc = GC_ETHREAD;
+			break;
+		}
+	}
+	for (unsigned k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
+out:
+	if (lock_ok)
+		pthread_mutex_destroy(&j->lock);
+	if (w)
+		for (unsigned k = 0; k < nt; k++)
+			free(w[k].theta);
+	free(w);
+	free(tid);
+	return rc;
+}
+
+/* ---- validation and set-up ---------------------------------------------------- */
+
+static size_t tensor_size(const gc_tensor *t)
+{
+	return t->rows * t->cols;
+}
+
+static int valid_options(const gc_options *o)
+{
+	if (!isfinite(o->step) || o->step < 0)
+		return 0;
+	if (!isfinite(o->rtol) || o->rtol < 0 || !isfinite(o->atol) || o->atol < 0)
+		return 0;
+	if (o->method != GC_METHOD_CENTRAL && o->method != GC_METHOD_FIVE_POINT)
+		return 0;
+	if (o->shard_count == 0)
+		return o->shard_index == 0;
+	return o->shard_index >= 1 && o->shard_index <= o->shard_count;
+}
+
+static int valid_tensors(const gc_tensor *t, size_t nt, size_t n)
+{
+	size_t end = 0;
+	for (size_t k = 0; k < nt; k++) {
+		if (t[k].cols != 0 && t[k].rows > SIZE_MAX / t[k].cols)
+			return 0;
+		if (t[k].offset != end || tensor_size(&t[k]) > n - end)
+			return 0;
+		end += tensor_size(&t[k]);
+	}
+	return end == n;
+}
+
+static int valid_problem(const gc_problem *p, const gc_options *o)
+{
+	if (!p || p->n == 0 || !p->theta || !p->grad || (!p->f && !p->moved))
+		return 0;
+	if (o->fast && !p->f)
+		return 0;
+	if (p->n > SIZE_MAX / sizeof(gc_element) || p->n > SIZE_MAX / GC_FAST_DIRECTIONS)
+		return 0;
+	if (p->tensors && p->n_tensors)
+		return valid_tensors(p->tensors, p->n_tensors, p->n);
+	return 1;
+}
+
+static int setup_tensors(gc_result *r, const gc_problem *p)
+{
+	static const char whole[] = "theta";
+	size_t nt = p->tensors && p->n_tensors ? p->n_tensors : 1;
+	r->tensors = calloc(nt, sizeof *r->tensors);
+	if (!r->tensors)
+		return GC_ENOMEM;
+	r->n_tensors = nt;
+	if (p->tensors && p->n_tensors) {
+		for (size_t t = 0; t < nt; t++)
+			r->tensors[t].tensor = p->tensors[t];
+	} else {
+		r->tensors[0].tensor = (gc_tensor){ whole, 0, p->n, 1, 0 };
+	}
+	return GC_OK;
+}
+
+static int in_shard(const gc_options *o, size_t i)
+{
+	if (o->shard_count <= 1)
+		return 1;
+	return i % o->shard_count == o->shard_index - 1;
+}
+
+/* Marks with sel[i] = 1 the elements the sample chooses (every element without one). */
+static int choose_sample(const gc_result *r, const gc_options *o, unsigned char *sel)
+{
+	size_t biggest = 0;
+	int rc = GC_OK;
+	size_t *src = NULL, *dst = NULL;
+	gsl_rng *rng = NULL;
+
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor *ts = &r->tensors[t].tensor;
+		size_t size = tensor_size(ts);
+		if (o->sample == 0 || size <= o->sample) {
+			memset(sel + ts->offset, 1, size);
+		} else {
+			memset(sel + ts->offset, 0, size);
+			if (size > biggest)
+				biggest = size;
+		}
+	}
+	if (biggest == 0)
+		goto out;
+	src = malloc(biggest * sizeof *src);
+	dst = malloc(o->sample * sizeof *dst);
+	rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!src || !dst || !rng) {
+		rc = GC_ENOMEM;
+		goto out;
+	}
+	gsl_rng_set(rng, o->seed);
+	for (size_t k = 0; k < biggest; k++)
+		src[k] = k;
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor *ts = &r->tensors[t].tensor;
+		size_t size = tensor_size(ts);
+		if (size <= o->sample)
+			continue;
+		gsl_ran_choose(rng, dst, o->sample, src, size, sizeof *src);
+		for (size_t k = 0; k < o->sample; k++)
+			sel[ts->offset + dst[k]] = 1;
+	}
+out:
+	gsl_rng_free(rng);
+	free(src);
+	free(dst);
+	return rc;
+}
+
+/* ---- summaries ---------------------------------------------------------------- */
+
+static int cmp_worst(const void *pa, const void *pb)
+{
+	const gc_element *a = pa, *b = pb;
+	if (a->rel_err != b->rel_err)
+		return a->rel_err > b->rel_err ? -1 : 1;
+	return (a->index > b->index) - (a->index < b->index);
+}
+
+/* Fills tr's counts, maxima and worst list from its n results in e. */
+static int summarise(gc_tensor_result *tr, const gc_element *e, size_t n, size_t show)
+{
+	size_t nfail = 0;
+	tr->checked = tr->failed = tr->kinks = 0;
+	tr->max_rel = tr->max_abs = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (e[k].verdict == GC_ELEM_SKIPPED)
+			continue;
+		tr->checked++;
+		if (e[k].verdict == GC_ELEM_KINK) {
+			tr->kinks++;
+			continue;
+		}
+		if (e[k].verdict == GC_ELEM_FAIL)
+			nfail++;
+		tr->max_rel = fmax(tr->max_rel, e[k].rel_err);
+		tr->max_abs = fmax(tr->max_abs, e[k].abs_err);
+	}
+	tr->failed = nfail;
+	if (nfail == 0 || show == 0)
+		return GC_OK;
+	gc_element *fails = malloc(nfail * sizeof *fails);
+	if (!fails)
+		return GC_ENOMEM;
+	for (size_t k = 0, m = 0; k < n; k++)
+		if (e[k].verdict == GC_ELEM_FAIL)
+			fails[m++] = e[k];
+	qsort(fails, nfail, sizeof *fails, cmp_worst);
+	tr->n_worst = nfail < show ? nfail : show;
+	if (tr->n_worst < nfail) {
+		gc_element *shrunk = realloc(fails, tr->n_worst * sizeof *fails);
+		if (shrunk)
+			fails = shrunk;
+	}
+	tr->worst = fails;
+	return GC_OK;
+}
+
+static int summarise_all(gc_result *r, const gc_element *per_tensor_base,
+                         const size_t *starts, size_t show)
+{
+	r->checked = r->failed = r->kinks = 0;
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		gc_tensor_result *tr = &r->tensors[t];
+		int rc = summarise(tr, per_tensor_base + starts[t], starts[t + 1] - starts[t], show);
+		if (rc)
+			return rc;
+		r->checked += tr->checked;
+		r->failed += tr->failed;
+		r->kinks += tr->kinks;
+	}
+	return GC_OK;
+}
+
+/* ---- element mode ---------------------------------------------------------------- */
+
+static int check_elements(gc_result *r, const gc_problem *p, const gc_options *o)
+{
+	unsigned char *sel = malloc(p->n);
+	size_t *todo = NULL, *starts = NULL, n_todo = 0;
+	int rc = GC_OK;
+
+	r->elements = calloc(p->n, sizeof *r->elements);
+	starts = malloc((r->n_tensors + 1) * sizeof *starts);
+	if (!sel || !r->elements || !starts) {
+		rc = GC_ENOMEM;
+		goto out;
+	}
+	rc = choose_sample(r, o, sel);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < p->n; i++) {
+		gc_element *e = &r->elements[i];
+		e->index = i;
+		e->analytic = p->grad[i];
+		e->verdict = GC_ELEM_SKIPPED;
+		sel[i] = sel[i] && in_shard(o, i);
+		n_todo += sel[i];
+	}
+	todo = malloc((n_todo ? n_todo : 1) * sizeof *todo);
+	if (!todo) {
+		rc = GC_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0, m = 0; i < p->n; i++)
+		if (sel[i])
+			todo[m++] = i;
+
+	gc_job job = { .p = p, .o = o, .r = r, .run = element_unit,
+	               .n_units = n_todo, .todo = todo };
+	rc = run_pool(&job, !p->moved);
+	if (rc)
+		goto out;
+	for (size_t t = 0; t < r->n_tensors; t++)
+		starts[t] = r->tensors[t].tensor.offset;
+	starts[r->n_tensors] = p->n;
+	rc = summarise_all(r, r->elements, starts, o->show);
+out:
+	free(sel);
+	free(todo);
+	free(starts);
+	return rc;
+}
+
+/* ---- fast mode --------------------------------------------------------------------- */
+
+/* A 32-bit mt19937 seed from the user's seed and a tensor number (splitmix64). */
+static unsigned long tensor_seed(unsigned long seed, size_t t)
+{
+	uint64_t z = (uint64_t)seed + 0x9E3779B97F4A7C15ULL * ((uint64_t)t + 1);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	z ^= z >> 31;
+	return (unsigned long)((z ^ (z >> 32)) & 0xffffffffULL);
+}
+
+/* Rademacher directions for every tensor and the step per tensor. */
+static int make_directions(const gc_result *r, const gc_problem *p, const gc_options *o,
+                           signed char *dirs, double *fast_h)
+{
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rng)
+		return GC_ENOMEM;
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor *ts = &r->tensors[t].tensor;
+		size_t size = tensor_size(ts);
+		double big = 0;
+		for (size_t k = 0; k < size; k++)
+			big = fmax(big, fabs(p->theta[ts->offset + k]));
+		fast_h[t] = o->step > 0 ? o->step : cbrt(DBL_EPSILON) * fmax(1.0, big);
+		gsl_rng_set(rng, tensor_seed(o->seed, t));
+		signed char *v = dirs + GC_FAST_DIRECTIONS * ts->offset;
+		for (size_t k = 0; k < GC_FAST_DIRECTIONS * size; k++)
+			v[k] = gsl_rng_uniform_int(rng, 2) ? 1 : -1;
+	}
+	gsl_rng_free(rng);
+	return GC_OK;
+}
+
+/* In fast mode a shard takes whole tensors: tensor t belongs to shard t % N + 1. */
+static int check_fast(gc_result *r, const gc_problem *p, const gc_options *o)
+{
+	signed char *dirs = malloc(GC_FAST_DIRECTIONS * p->n);
+	double *fast_h = malloc(r->n_tensors * sizeof *fast_h);
+	size_t *tlist = malloc(r->n_tensors * sizeof *tlist);
+	size_t *starts = malloc((r->n_tensors + 1) * sizeof *starts);
+	gc_element *out = calloc(GC_FAST_DIRECTIONS * r->n_tensors, sizeof *out);
+	size_t nt = 0;
+	int rc = GC_OK;
+
+	if (!dirs || !fast_h || !tlist || !starts || !out) {
+		rc = GC_ENOMEM;
+		goto out;
+	}
+	rc = make_directions(r, p, o, dirs, fast_h);
+	if (rc)
+		goto out;
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		for (size_t d = 0; d < GC_FAST_DIRECTIONS; d++) {
+			out[GC_FAST_DIRECTIONS * t + d].index = d;
+			out[GC_FAST_DIRECTIONS * t + d].verdict = GC_ELEM_SKIPPED;
+		}
+		if (tensor_size(&r->tensors[t].tensor) > 0 && in_shard(o, t))
+			tlist[nt++] = t;
+	}
+
+	gc_element *work = calloc(GC_FAST_DIRECTIONS * (nt ? nt : 1), sizeof *work);
+	if (!work) {
+		rc = GC_ENOMEM;
+		goto out;
+	}
+	gc_job job = { .p = p, .o = o, .r = r, .run = fast_unit,
+	               .n_units = GC_FAST_DIRECTIONS * nt, .fast_tensor = tlist,
+	               .dirs = dirs, .fast_h = fast_h, .fast_out = work };
+	rc = run_pool(&job, 1);
+	for (size_t k = 0; rc == GC_OK && k < nt; k++)
+		memcpy(&out[GC_FAST_DIRECTIONS * tlist[k]], &work[GC_FAST_DIRECTIONS * k],
+		       GC_FAST_DIRECTIONS * sizeof *work);
+	free(work);
+	if (rc)
+		goto out;
+	for (size_t t = 0; t <= r->n_tensors; t++)
+		starts[t] = GC_FAST_DIRECTIONS * t;
+	rc = summarise_all(r, out, starts, o->show);
+out:
+	free(dirs);
+	free(fast_h);
+	free(tlist);
+	free(starts);
+	free(out);
+	return rc;
+}
+
+/* ---- entry point ---------------------------------------------------------------- */
+
+int gc_check(const gc_problem *p, const gc_options *o, gc_result **out)
+{
+	gc_options defaults;
+	gc_result *r = NULL;
+	int rc;
+
+	if (!out)
+		return GC_EINVAL;
+	*out = NULL;
+	if (!o) {
+		gc_options_init(&defaults);
+		o = &defaults;
+	}
+	if (!valid_options(o) || !valid_problem(p, o))
+		return GC_EINVAL;
+	r = calloc(1, sizeof *r);
+	if (!r)
+		return GC_ENOMEM;
+	r->n = p->n;
+	r->rtol_used = o->rtol;
+	r->atol_used = o->atol;
+	if (o->atol_scaled && isfinite(p->loss))
+		r->atol_used *= fmax(1.0, fabs(p->loss));
+	rc = setup_tensors(r, p);
+	if (rc)
+		goto out;
+	rc = o->fast ? check_fast(r, p, o) : check_elements(r, p, o);
+	if (rc)
+		goto out;
+	rc = gc_diagnose(r, p->batch, p->outputs);
+out:
+	if (rc)
+		gc_result_free(r);
+	else
+		*out = r;
+	return rc;
+}

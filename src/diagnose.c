@@ -1,0 +1,310 @@
+/* diagnose.c - name the pattern behind a failing tensor (factor, sign, zero, transpose)
+ * and the layer where an error enters. */
+#include "gradcheck.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GC_LOOSE 10.0           /* diagnoses allow 10x rtol: a pattern, not a pass */
+#define GC_FACTOR_TOL 1e-4      /* relative tolerance when naming a factor */
+
+const char *gc_diag_kind_name(gc_diag_kind k)
+{
+	switch (k) {
+	case GC_DIAG_SCALE: return "scale";
+	case GC_DIAG_SIGN: return "sign";
+	case GC_DIAG_ZERO: return "zero";
+	case GC_DIAG_TRANSPOSE: return "transpose";
+	case GC_DIAG_ENTRY_LAYER: return "entry_layer";
+	}
+	return "unknown";
+}
+
+/* The view of one tensor the pattern tests read. */
+typedef struct gc_view {
+	const gc_element *e;    /* (size) the tensor's elements */
+	size_t size, rows, cols;
+	double atol, rtol;      /* rtol already loosened */
+} gc_view;
+
+static int close_to(double a, double n, double atol, double rtol)
+{
+	return fabs(a - n) <= atol + rtol * fmax(fabs(a), fabs(n));
+}
+
+static int usable(const gc_element *e)
+{
+	return e->verdict == GC_ELEM_PASS || e->verdict == GC_ELEM_FAIL;
+}
+
+static const char *name_of(const gc_tensor *t)
+{
+	return t->name ? t->name : "?";
+}
+
+static int is_zero(const gc_view *v)
+{
+	int moves = 0;
+	for (size_t k = 0; k < v->size; k++) {
+		if (!usable(&v->e[k]))
+			continue;
+		if (v->e[k].analytic != 0)
+			return 0;
+		moves |= fabs(v->e[k].numeric) > v->atol;
+	}
+	return moves;
+}
+
+/* Every usable a is close to k * n, and some n is beyond atol. */
+static int is_multiple(const gc_view *v, double k)
+{
+	int moves = 0;
+	for (size_t i = 0; i < v->size; i++) {
+		const gc_element *e = &v->e[i];
+		if (!usable(e))
+			continue;
+		if (!close_to(e->analytic, k * e->numeric, v->atol, v->rtol))
+			return 0;
+		moves |= fabs(e->numeric) > v->atol;
+	}
+	return moves;
+}
+
+/* The least-squares factor k in a = k n; 0 when n is all zero. */
+static double fit_factor(const gc_view *v)
+{
+	double an = 0, nn = 0;
+	for (size_t i = 0; i < v->size; i++) {
+		if (!usable(&v->e[i]))
+			continue;
+		an += v->e[i].analytic * v->e[i].numeric;
+		nn += v->e[i].numeric * v->e[i].numeric;
+	}
+	return nn > 0 ? an / nn : 0;
+}
+
+static int is_scaled(const gc_view *v, double *factor)
+{
+	double k = fit_factor(v);
+	if (k == 0 || !isfinite(k))
+		return 0;
+	if (fabs(k - 1) <= GC_FACTOR_TOL || fabs(k + 1) <= GC_FACTOR_TOL)
+		return 0;
+	*factor = k;
+	return is_multiple(v, k);
+}
+
+/* a[c*rows + r] matches n[r*cols + c] for every usable pair, and a is not simply n. */
+static int is_transposed(const gc_view *v)
+{
+	size_t pairs = 0;
+	int differs = 0;
+	if (v->rows < 2 || v->cols < 2)
+		return 0;
+	for (size_t r = 0; r < v->rows; r++) {
+		for (size_t c = 0; c < v->cols; c++) {
+			const gc_element *ea = &v->e[c * v->rows + r];
+			const gc_element *en = &v->e[r * v->cols + c];
+			if (!usable(ea) || !usable(en))
+				continue;
+			if (!close_to(ea->analytic, en->numeric, v->atol, v->rtol))
+				return 0;
+			pairs++;
+		}
+	}
+	for (size_t k = 0; k < v->size; k++)
+		if (usable(&v->e[k]) &&
+		    !close_to(v->e[k].analytic, v->e[k].numeric, v->atol, v->rtol))
+			differs = 1;
+	return pairs > 0 && differs;
+}
+
+/* Names k when it is a factor a student would recognise; "" otherwise. */
+static const char *factor_reason(double k, size_t batch, size_t outputs)
+{
+	struct { double value; const char *why; } known[] = {
+		{ (double)batch, " (batch: multiplied by the batch size; is the loss's 1/batch "
+		                 "missing from the gradient?)" },
+		{ 1.0 / (double)batch, " (1/batch: divided by the batch size once too often?)" },
+		{ (double)outputs, " (outputs: multiplied by the number of outputs; is the loss's "
+		                   "1/outputs missing from the gradient?)" },
+		{ 1.0 / (double)outputs, " (1/outputs: divided by the number of outputs once "
+		                         "too often?)" },
+		{ (double)batch * (double)outputs, " (batch x outputs: is the mean's "
+		                                   "1/(batch x outputs) missing from the gradient?)" },
+		{ 1.0 / ((double)batch * (double)outputs), " (1/(batch x outputs): divided by the "
+		                                           "number of values averaged once too often?)" },
+		{ 2.0, " (2)" },
+		{ 0.5, " (1/2)" },
+	};
+	int known_b = batch > 1, known_m = outputs > 1;
+	int usable_entry[] = { known_b, known_b, known_m, known_m, known_b && known_m,
+	                       known_b && known_m, 1, 1 };
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (usable_entry[i] && fabs(k - known[i].value) <= GC_FACTOR_TOL * known[i].value)
+			return known[i].why;
+	return "";
+}
+
+static void set_common(gc_diagnosis *d, const gc_tensor *t, gc_diag_kind kind)
+{
+	memset(d, 0, sizeof *d);
+	snprintf(d->tensor, sizeof d->tensor, "%s", name_of(t));
+	d->kind = kind;
+	d->layer = t->layer;
+}
+
+/* The view of tensor tr, or 0 when it has a non-finite checked value or no elements. */
+static int make_view(const gc_result *r, const gc_tensor_result *tr, gc_view *v)
+{
+	const gc_tensor *t = &tr->tensor;
+	v->e = r->elements + t->offset;
+	v->size = t->rows * t->cols;
+	v->rows = t->rows;
+	v->cols = t->cols;
+	v->atol = r->atol_used;
+	v->rtol = GC_LOOSE * r->rtol_used;
+	for (size_t k = 0; k < v->size; k++)
+		if (usable(&v->e[k]) && (!isfinite(v->e[k].analytic) || !isfinite(v->e[k].numeric)))
+			return 0;
+	return v->size > 0;
+}
+
+/* Writes the first pattern that fits tr into *d; returns 0 when none fits. */
+static int diagnose_tensor(const gc_result *r, const gc_tensor_result *tr,
+                           size_t batch, size_t outputs, gc_diagnosis *d)
+{
+	const char *name = name_of(&tr->tensor);
+	gc_view v;
+	double k = 0;
+
+	if (!make_view(r, tr, &v))
+		return 0;
+	if (is_zero(&v)) {
+		set_common(d, &tr->tensor, GC_DIAG_ZERO);
+		snprintf(d->detail, sizeof d->detail, "%s's gradient is all zero although the loss "
+		         "changes with %s: is its gradient never computed, never stored, or "
+		         "cleared after backpropagation?", name, name);
+	} else if (is_multiple(&v, -1.0)) {
+		set_common(d, &tr->tensor, GC_DIAG_SIGN);
+		snprintf(d->detail, sizeof d->detail, "%s has the wrong sign: its gradient is the "
+		         "negative of the true one (a difference taken the wrong way round, such as "
+		         "target - output for output - target?)", name);
+	} else if (is_scaled(&v, &k)) {
+		set_common(d, &tr->tensor, GC_DIAG_SCALE);
+		d->factor = k;
+		snprintf(d->detail, sizeof d->detail, "%s is %.3g x the true gradient%s", name, k,
+		         factor_reason(k, batch, outputs));
+	} else if (is_transposed(&v)) {
+		set_common(d, &tr->tensor, GC_DIAG_TRANSPOSE);
+		snprintf(d->detail, sizeof d->detail, "%s is transposed: the gradient has the "
+		         "other layout's [row,col] order", name);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* The first tensor of layer L, preferring a weight ("W...") for the product hint. */
+static const gc_tensor *layer_tensor(const gc_result *r, int layer, int prefer_weight)
+{
+	const gc_tensor *first = NULL;
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor *ts = &r->tensors[t].tensor;
+		if (ts->layer != layer)
+			continue;
+		if (!prefer_weight)
+			return ts;
+		if (ts->name && (ts->name[0] == 'W' || ts->name[0] == 'w'))
+			return ts;
+		if (!first)
+			first = ts;
+	}
+	return first;
+}
+
+/* Adds the entry-layer diagnosis when layers 1..k are wrong and k+1..max right. */
+static int diagnose_entry(const gc_result *r, gc_diagnosis *d)
+{
+	int max = 0, k = 0;
+	for (size_t t = 0; t < r->n_tensors; t++)
+		if (r->tensors[t].tensor.layer > max)
+			max = r->tensors[t].tensor.layer;
+	if (max < 2)
+		return 0;
+	int *wrong = calloc((size_t)max + 1, sizeof *wrong);
+	if (!wrong)
+		return -1;
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor_result *tr = &r->tensors[t];
+		if (tr->tensor.layer > 0 && tr->failed > 0)
+			wrong[tr->tensor.layer] = 1;
+	}
+	while (k < max && wrong[k + 1])
+		k++;
+	int fits = k >= 1 && k < max;
+	for (int l = k + 1; fits && l <= max; l++)
+		if (wrong[l])
+			fits = 0;
+	free(wrong);
+	if (!fits)
+		return 0;
+
+	const gc_tensor *entry = layer_tensor(r, k, 0);
+	const gc_tensor *next = layer_tensor(r, k + 1, 1);
+	char above[64], product[48];
+	if (k + 1 == max)
+		snprintf(above, sizeof above, "layer %d is right", max);
+	else
+		snprintf(above, sizeof above, "layers %d..%d are right", k + 1, max);
+	if (next && next->name)
+		snprintf(product, sizeof product, "%s\xe1\xb5\x80", next->name);
+	else
+		snprintf(product, sizeof product, "W%d\xe1\xb5\x80", k + 1);
+	set_common(d, entry, GC_DIAG_ENTRY_LAYER);
+	d->layer = k;
+	snprintf(d->detail, sizeof d->detail, "the error enters when propagating into layer %d: "
+	         "%s; check layer %d's activation derivative or the product with %s",
+	         k, above, k, product);
+	return 1;
+}
+
+int gc_diagnose(gc_result *r, size_t batch, size_t outputs)
+{
+	if (!r || (r->n_tensors && !r->tensors))
+		return GC_EINVAL;
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor *ts = &r->tensors[t].tensor;
+		if (ts->cols && ts->rows > (size_t)-1 / ts->cols)
+			return GC_EINVAL;
+		if (r->elements && (ts->offset > r->n || ts->rows * ts->cols > r->n - ts->offset))
+			return GC_EINVAL;
+	}
+	free(r->diagnoses);
+	r->diagnoses = NULL;
+	r->n_diagnoses = 0;
+
+	gc_diagnosis *d = calloc(r->n_tensors + 1, sizeof *d);
+	if (!d)
+		return GC_ENOMEM;
+	size_t nd = 0;
+	for (size_t t = 0; r->elements && t < r->n_tensors; t++)
+		if (r->tensors[t].failed > 1 &&
+		    diagnose_tensor(r, &r->tensors[t], batch, outputs, &d[nd]))
+			nd++;
+	int entry = diagnose_entry(r, &d[nd]);
+	if (entry < 0) {
+		free(d);
+		return GC_ENOMEM;
+	}
+	nd += (size_t)entry;
+	if (nd == 0) {
+		free(d);
+		return GC_OK;
+	}
+	r->diagnoses = d;
+	r->n_diagnoses = nd;
+	return GC_OK;
+}

@@ -1,0 +1,408 @@
+/* test_diagnose.c - planted gradient bugs get the diagnosis a student needs. */
+#include "gradcheck.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { MAXN = 64 };
+
+/* f = 1/2 sum w_i t_i^2, so the true gradient is n_i = w_i t_i (distinct, not symmetric). */
+typedef struct fixture {
+	size_t n;
+	double w[MAXN], t[MAXN], g[MAXN];
+} fixture;
+
+static double half_quad(const double *t, void *ctx)
+{
+	const fixture *fx = ctx;
+	double s = 0;
+	for (size_t i = 0; i < fx->n; i++)
+		s += 0.5 * fx->w[i] * t[i] * t[i];
+	return s;
+}
+
+static void fixture_init(fixture *fx, size_t n)
+{
+	fx->n = n;
+	for (size_t i = 0; i < n; i++) {
+		fx->w[i] = 1 + 0.1 * (double)(i % 5);
+		fx->t[i] = (0.3 + 0.17 * (double)i) * (i % 2 ? -1 : 1);
+		fx->g[i] = fx->w[i] * fx->t[i];
+	}
+}
+
+/* Checks fx (its planted g) over the tensors; batch and outputs name factors. */
+static gc_result *run(fixture *fx, const gc_tensor *ts, size_t nt, size_t batch,
+                      size_t outputs)
+{
+	gc_problem p = { .n = fx->n, .theta = fx->t, .grad = fx->g, .loss = 1,
+	                 .f = half_quad, .ctx = fx, .tensors = ts, .n_tensors = nt,
+	                 .batch = batch, .outputs = outputs };
+	gc_options o;
+	gc_options_init(&o);
+	o.jobs = 2;
+	gc_result *r = NULL;
+	ck_assert_int_eq(gc_check(&p, &o, &r), GC_OK);
+	ck_assert_ptr_nonnull(r);
+	return r;
+}
+
+/* A two-layer net's slices: W1 (2x3), b1 (2), W2 (1x2), b2 (1). */
+static const gc_tensor two[4] = {
+	{ "W1", 0, 2, 3, 1 }, { "b1", 6, 2, 1, 1 }, { "W2", 8, 1, 2, 2 }, { "b2", 10, 1, 1, 2 }
+};
+
+/* A three-layer net: W1 (3x2), b1 (3), W2 (2x3), b2 (2), W3 (1x2), b3 (1). */
+static const gc_tensor three[6] = {
+	{ "W1", 0, 3, 2, 1 }, { "b1", 6, 3, 1, 1 }, { "W2", 9, 2, 3, 2 },
+	{ "b2", 15, 2, 1, 2 }, { "W3", 17, 1, 2, 3 }, { "b3", 19, 1, 1, 3 }
+};
+
+static void scale_slice(fixture *fx, const gc_tensor *t, double k)
+{
+	for (size_t i = 0; i < t->rows * t->cols; i++)
+		fx->g[t->offset + i] *= k;
+}
+
+/* Adds an offset that follows no pattern. */
+static void garble_slice(fixture *fx, const gc_tensor *t)
+{
+	static const double junk[] = { 0.3, -0.7, 0.11, 0.5, -0.05, 0.9 };
+	for (size_t i = 0; i < t->rows * t->cols; i++)
+		fx->g[t->offset + i] += junk[i % 6];
+}
+
+START_TEST(test_kind_names)
+{
+	ck_assert_str_eq(gc_diag_kind_name(GC_DIAG_SCALE), "scale");
+	ck_assert_str_eq(gc_diag_kind_name(GC_DIAG_SIGN), "sign");
+	ck_assert_str_eq(gc_diag_kind_name(GC_DIAG_ZERO), "zero");
+	ck_assert_str_eq(gc_diag_kind_name(GC_DIAG_TRANSPOSE), "transpose");
+	ck_assert_str_eq(gc_diag_kind_name(GC_DIAG_ENTRY_LAYER), "entry_layer");
+	ck_assert_int_eq(gc_diagnose(NULL, 0, 0), GC_EINVAL);
+}
+END_TEST
+
+START_TEST(test_doubled)
+{
+	fixture fx;
+	fixture_init(&fx, 11);
+	scale_slice(&fx, &two[2], 2);
+	gc_result *r = run(&fx, two, 4, 0, 0);
+	ck_assert_uint_eq(r->tensors[2].failed, 2);
+	ck_assert_uint_eq(r->n_diagnoses, 1);      /* layer 2 only: no entry layer */
+	const gc_diagnosis *d = &r->diagnoses[0];
+	ck_assert_int_eq(d->kind, GC_DIAG_SCALE);
+	ck_assert_str_eq(d->tensor, "W2");
+	ck_assert_int_eq(d->layer, 2);
+	ck_assert_double_eq_tol(d->factor, 2, 1e-6);
+	ck_assert_str_eq(d->detail, "W2 is 2 x the true gradient (2)");
+	gc_result_free(r);
+}
+END_TEST
+
+START_TEST(test_halved_and_unknown_factor)
+{
+	fixture fx;
+	fixture_init(&fx, 11);
+	scale_slice(&fx, &two[2], 0.5);
+	gc_result *r = run(&fx, two, 4, 4, 1);
+	ck_assert_uint_eq(r->n_diagnoses, 1);
+	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_SCALE);
+	ck_assert_double_eq_tol(r->diagnoses[0].factor, 0.5, 1e-6);
+	ck_assert_str_eq(r->diagnoses[0].detail, "W2 is 0.5 x the true gradient (1/2)");
+	gc_result_free(r);
+
+	fixture_init(&fx, 11);
+	scale_slice(&fx, &two[2], 1.37);
+	r = run(&fx, two, 4, 4, 3);
+	ck_assert_uint_eq(r->n_diagnoses, 1);
+	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_SCALE);
+	ck_assert_double_eq_tol(r->diagnoses[0].factor, 1.37, 1e-6);
+	ck_assert_str_eq(r->diagnoses[0].detail, "W2 is 1.37 x the true gradient");
+	gc_result_free(r);
+}
+END_TEST
+
+START_TEST(test_one_over_batch)
+{
+	fixture fx;
+	fixture_init(&fx, 11);
+	scale_slice(&fx, &two[0], 0.25);
+	gc_result *r = run(&fx, two, 4, 4, 1);
+	ck_assert_uint_eq(r->n_diagnoses, 2);
+	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_SCALE);
+	ck_assert_str_eq(r->diagnoses[0].tensor, "W1");
+	ck_assert_str_eq(r->diagnoses[0].detail, "W1 is 0.25 x the true gradient "
+	                 "(1/batch: divided by the batch size once too often?)");
+	/* layer 1 wrong, layer 2 right: the error enters at layer 1 */
+	ck_assert_int_eq(r->diagnoses[1].kind, GC_DIAG_ENTRY_LAYER);
+	ck_assert_int_eq(r->diagnoses[1].layer, 1);
+	ck_assert_str_eq(r->diagnoses[1].tensor, "W1");
+	ck_assert_str_eq(r->diagnoses[1].detail, "the error enters when propagating into "
+	                 "layer 1: layer 2 is right; check layer 1's activation derivative "
+	                 "or the product with W2\xe1\xb5\x80");
+	gc_result_free(r);
+
+	/* batch and outputs unknown: 0.25 is only a number */
+	fixture_init(&fx, 11);
+	scale_slice(&fx, &two[0], 0.25);
+	r = run(&fx, two, 4, 0, 0);
+	ck_assert_str_eq(r->diagnoses[0].detail, "W1 is 0.25 x the true gradient");
+	gc_result_free(r);
+
+	/* 1/outputs */
+	fixture_init(&fx, 11);
+	scale_slice(&fx, &two[2], 1.0 / 3);
+	r = run(&fx, two, 4, 1, 3);
+	ck_assert_str_eq(r->diagnoses[0].detail, "W2 is 0.333 x the true gradient "
+	                 "(1/outputs: divided by the number of outputs once too often?)");
+	gc_result_free(r);
+}
+END_TEST
+
+START_TEST(test_sign_flip)
+{
+	fixture fx;
+	fixture_init(&fx, 11);
+	scale_slice(&fx, &two[1], -1);
+	gc_result *r = run(&fx, two, 4, 0, 0);
+	ck_assert_uint_eq(r->tensors[1].failed, 2);
+	ck_assert_uint_ge(r->n_diagnoses, 1);
+	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_SIGN);
+	ck_assert_str_eq(r->diagnoses[0].tensor, "b1");
+	ck_assert(r->diagnoses[0].factor == 0);
+	ck_assert_ptr_nonnull(strstr(r->diagnoses[0].detail, "b1 has the wrong sign"));
+	gc_result_free(r);
+}
+END_TEST
+
+START_TEST(test_zero)
+{
+	fixture fx;
+	fixture_init(&fx, 11);
+	scale_slice(&fx, &two[0], 0);
+	gc_result *r = run(&fx, two, 4, 0, 0);
+	ck_assert_uint_eq(r->tensors[0].failed, 6);
+	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_ZERO);
+	ck_assert_str_eq(r->diagnoses[0].tensor, "W1");
+	ck_assert_ptr_nonnull(strstr(r->diagnoses[0].detail, "W1's gradient is all zero"));
+	gc_result_free(r);
+}
+END_TEST
+
+START_TEST(test_square_transpose)
+{
+	gc_tensor ts[2] = { { "W1", 0, 3, 3, 1 }, { "b1", 9, 3, 1, 1 } };
+	fixture fx;
+	fixture_init(&fx, 12);
+	double nt[9];
+	for (size_t r = 0; r < 3; r++)
+		for (size_t c = 0; c < 3; c++)
+			nt[c * 3 + r] = fx.g[r * 3 + c];
+	memcpy(fx.g, nt, sizeof nt);
+	/* by hand: g[1] is now the true n[3] = w3 t3 = 1.3 * -0.81 */
+	ck_assert_double_eq_tol(fx.g[1], -1.053, 1e-14);
+	gc_result *r = run(&fx, ts, 2, 0, 0);
+	ck_assert_uint_eq(r->tensors[0].failed, 6);     /* the diagonal is right */
+	ck_assert_uint_eq(r->n_diagnoses, 1);
+	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_TRANSPOSE);
+	ck_assert_str_eq(r->diagnoses[0].detail, "W1 is transposed: the gradient has the "
+	                 "other layout's [row,col] order");
+	gc_result_free(r);
+}
+END_TEST
+
+START_TEST(test_nonsquare_transpose)
+{
+	/* W2 stored as 2x3 but the gradient was written as the 3x2 transpose, row-major */
+	fixture fx;
+	fixture_init(&fx, 20);
+	const gc_tensor *w2 = &three[2];
+	double nt[6];
+	for (size_t r = 0; r < 2; r++)
+		for (size_t c = 0; c < 3; c++)
+			nt[c * 2 + r] = fx.g[w2->offset + r * 3 + c];
+	memcpy(fx.g + w2->offset, nt, sizeof nt);
+	gc_result *r = run(&fx, three, 6, 0, 0);
+	ck_assert_uint_ge(r->tensors[2].failed, 2);
+	ck_assert_uint_eq(r->n_diagnoses, 1);   /* layer 2 alone is wrong: no entry layer */
+	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_TRANSPOSE);
+	ck_assert_str_eq(r->diagnoses[0].tensor, "W2");
+	ck_assert_int_eq(r->diagnoses[0].layer, 2);
+	gc_result_free(r);
+}
+END_TEST
+
+START_TEST(test_one_element_off)
+{
+	fixture fx;
+	fixture_init(&fx, 11);
+	fx.g[9] *= 3;       /* W2[0,1] */
+	gc_result *r = run(&fx, two, 4, 0, 0);
+	ck_assert_uint_eq(r->tensors[2].failed, 1);
+	ck_assert_uint_eq(r->tensors[2].worst[0].index, 9);
+	ck_assert_uint_eq(r->n_diagnoses, 0);
+	gc_result_free(r);
+
+	/* a 1x1 tensor doubled is one failing element: reported by index, no "scale" */
+	fixture_init(&fx, 11);
+	fx.g[10] *= 2;      /* b2 */
+	r = run(&fx, two, 4, 0, 0);
+	ck_assert_uint_eq(r->tensors[3].failed, 1);
+	ck_assert_uint_eq(r->tensors[3].worst[0].index, 10);
+	ck_assert_uint_eq(r->n_diagnoses, 0);
+	gc_result_free(r);
+
+	/* two elements off by unrelated amounts: failing, but no pattern fits */
+	fixture_init(&fx, 11);
+	fx.g[8] *= 3;
+	fx.g[9] *= 1.5;
+	r = run(&fx, two, 4, 0, 0);
+	ck_assert_uint_eq(r->tensors[2].failed, 2);
+	ck_assert_uint_eq(r->n_diagnoses, 0);
+	gc_result_free(r);
+}
+END_TEST
+
+START_TEST(test_entry_layer)
+{
+	fixture fx;
+	fixture_init(&fx, 20);
+	garble_slice(&fx, &three[0]);
+	garble_slice(&fx, &three[3]);       /* b2: layer 2 wrong through its bias */
+	gc_result *r = run(&fx, three, 6, 0, 0);
+	ck_assert_uint_gt(r->tensors[0].failed, 1);
+	ck_assert_uint_eq(r->tensors[2].failed, 0);
+	ck_assert_uint_eq(r->n_diagnoses, 1);
+	const gc_diagnosis *d = &r->diagnoses[0];
+	ck_assert_int_eq(d->kind, GC_DIAG_ENTRY_LAYER);
+	ck_assert_int_eq(d->layer, 2);
+	ck_assert_str_eq(d->tensor, "W2");      /* the first tensor of layer 2 */
+	ck_assert_str_eq(d->detail, "the error enters when propagating into layer 2: "
+	                 "layer 3 is right; check layer 2's activation derivative or the "
+	                 "product with W3\xe1\xb5\x80");
+	gc_result_free(r);
+
+	/* only layer 1 wrong */
+	fixture_init(&fx, 20);
+	garble_slice(&fx, &three[1]);
+	r = run(&fx, three, 6, 0, 0);
+	ck_assert_uint_eq(r->n_diagnoses, 1);
+	ck_assert_int_eq(r->diagnoses[0].layer, 1);
+	ck_assert_str_eq(r->diagnoses[0].tensor, "W1");
+	ck_assert_str_eq(r->diagnoses[0].detail, "the error enters when propagating into "
+	                 "layer 1: layers 2..3 are right; check layer 1's activation "
+	                 "derivative or the product with W2\xe1\xb5\x80");
+	gc_result_free(r);
+
+	/* layers 1 and 3 wrong, 2 right: no single entry point */
+	fixture_init(&fx, 20);
+	garble_slice(&fx, &three[0]);
+	garble_slice(&fx, &three[4]);
+	r = run(&fx, three, 6, 0, 0);
+	ck_assert_uint_eq(r->n_diagnoses, 0);
+	gc_result_free(r);
+
+	/* every layer wrong: no layer above is right */
+	fixture_init(&fx, 20);
+	garble_slice(&fx, &three[0]);
+	garble_slice(&fx, &three[2]);
+	garble_slice(&fx, &three[4]);
+	r = run(&fx, three, 6, 0, 0);
+	ck_assert_uint_eq(r->n_diagnoses, 0);
+	gc_result_free(r);
+}
+END_TEST
+
+/* ---- results built by hand ---------------------------------------------------------- */
+
+static void set_elem(gc_element *e, size_t i, double a, double n, gc_verdict v)
+{
+	memset(e, 0, sizeof *e);
+	e->index = i;
+	e->analytic = a;
+	e->numeric = n;
+	e->abs_err = fabs(a - n);
+	e->rel_err = e->abs_err / fmax(fabs(a), fabs(n));
+	e->verdict = v;
+}
+
+START_TEST(test_hand_built)
+{
+	/* W (2x2, layer 1): doubled, except a kink with a wild value and a skipped one */
+	gc_element el[5];
+	set_elem(&el[0], 0, 2.0, 1.0, GC_ELEM_FAIL);
+	set_elem(&el[1], 1, -6.0 * (1 + 5e-6), -3.0, GC_ELEM_FAIL);  /* noise beyond rtol */
+	set_elem(&el[2], 2, 100.0, 0.5, GC_ELEM_KINK);
+	set_elem(&el[3], 3, 0.0, 0.0, GC_ELEM_SKIPPED);
+	set_elem(&el[4], 4, 1.0, 1.0, GC_ELEM_PASS);
+	gc_tensor_result tr[2];
+	memset(tr, 0, sizeof tr);
+	tr[0].tensor = (gc_tensor){ "Wa", 0, 2, 2, 1 };
+	tr[0].checked = 3;
+	tr[0].failed = 2;
+	tr[0].kinks = 1;
+	tr[1].tensor = (gc_tensor){ "ba", 4, 1, 1, 2 };
+	tr[1].checked = 1;
+	gc_result r = { .n = 5, .elements = el, .tensors = tr, .n_tensors = 2,
+	                .checked = 4, .failed = 2, .kinks = 1, .atol_used = 1e-9,
+	                .rtol_used = 1e-6 };
+	ck_assert_int_eq(gc_diagnose(&r, 2, 1), GC_OK);
+	ck_assert_uint_eq(r.n_diagnoses, 2);
+	ck_assert_int_eq(r.diagnoses[0].kind, GC_DIAG_SCALE);
+	ck_assert_double_eq_tol(r.diagnoses[0].factor, 2.000009, 1e-12);   /* (2 + 3 * 6.00003) / 10 */
+	ck_assert_str_eq(r.diagnoses[0].detail, "Wa is 2 x the true gradient (batch: "
+	                 "multiplied by the batch size; is the loss's 1/batch missing from "
+	                 "the gradient?)");
+	ck_assert_int_eq(r.diagnoses[1].kind, GC_DIAG_ENTRY_LAYER);
+	/* no weight in layer 2: the hint names its first tensor */
+	ck_assert_ptr_nonnull(strstr(r.diagnoses[1].detail, "product with ba\xe1\xb5\x80"));
+
+	/* recomputing replaces the old diagnoses; a NaN blocks the pattern */
+	set_elem(&el[1], 1, NAN, -3.0, GC_ELEM_FAIL);
+	ck_assert_int_eq(gc_diagnose(&r, 2, 1), GC_OK);
+	ck_assert_uint_eq(r.n_diagnoses, 1);
+	ck_assert_int_eq(r.diagnoses[0].kind, GC_DIAG_ENTRY_LAYER);
+
+	/* fast mode: no elements, so only the entry layer can be named */
+	r.elements = NULL;
+	ck_assert_int_eq(gc_diagnose(&r, 0, 0), GC_OK);
+	ck_assert_uint_eq(r.n_diagnoses, 1);
+	ck_assert_int_eq(r.diagnoses[0].kind, GC_DIAG_ENTRY_LAYER);
+	ck_assert_int_eq(r.diagnoses[0].layer, 1);
+	ck_assert_str_eq(r.diagnoses[0].tensor, "Wa");
+
+	tr[0].failed = 0;
+	ck_assert_int_eq(gc_diagnose(&r, 0, 0), GC_OK);
+	ck_assert_uint_eq(r.n_diagnoses, 0);
+	ck_assert_ptr_null(r.diagnoses);
+
+	/* a slice outside the elements */
+	r.elements = el;
+	tr[1].tensor.rows = 2;
+	ck_assert_int_eq(gc_diagnose(&r, 0, 0), GC_EINVAL);
+}
+END_TEST
+
+Suite *diagnose_suite(void)
+{
+	Suite *s = suite_create("diagnose");
+	TCase *tc = tcase_create("patterns");
+	tcase_add_test(tc, test_kind_names);
+	tcase_add_test(tc, test_doubled);
+	tcase_add_test(tc, test_halved_and_unknown_factor);
+	tcase_add_test(tc, test_one_over_batch);
+	tcase_add_test(tc, test_sign_flip);
+	tcase_add_test(tc, test_zero);
+	tcase_add_test(tc, test_square_transpose);
+	tcase_add_test(tc, test_nonsquare_transpose);
+	tcase_add_test(tc, test_one_element_off);
+	tcase_add_test(tc, test_entry_layer);
+	tcase_add_test(tc, test_hand_built);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GC_TEST_MAIN(diagnose_suite)
