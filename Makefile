@@ -66,5 +66,7 @@ demo: deps
 	@$(MAKE) --no-print-directory $(PROGRAM)
 	$(PROGRAM) cases/
 
+-include mk/*.mk
+
 clean:
 	rm -rf gradcheck libgradcheck.a obj tests/bin build

@@ -1,0 +1,1 @@
+# install, uninstall, pkg-config, man page (see issue 6)
