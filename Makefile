@@ -26,7 +26,7 @@ PROGRAM  = $(B)/gradcheck
 
 DEBIAN_PACKAGES = libcjson-dev libgsl-dev check pkg-config python3-numpy libxml2-utils
 
-.PHONY: all deps check demo clean
+.PHONY: all deps check demo clean sanitize
 all: deps
 	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB)
 
@@ -65,6 +65,10 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory $(PROGRAM)
 	$(PROGRAM) cases/
+
+SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+sanitize:
+	@$(MAKE) --no-print-directory B=build/sanitize CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check
 
 -include mk/*.mk
 
