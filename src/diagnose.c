@@ -225,10 +225,13 @@ static const gc_tensor *layer_tensor(const gc_result *r, int layer, int prefer_w
 	return first;
 }
 
-/* Adds the entry-layer diagnosis when layers 1..k are wrong and k+1..max right. */
+/* Adds the entry-layer diagnosis when layers 1..k are wrong and k+1..max right.
+ * A single wrong element is no pattern: it is reported by index alone. */
 static int diagnose_entry(const gc_result *r, gc_diagnosis *d)
 {
 	int max = 0, k = 0;
+	if (r->failed < 2)
+		return 0;
 	for (size_t t = 0; t < r->n_tensors; t++)
 		if (r->tensors[t].tensor.layer > max)
 			max = r->tensors[t].tensor.layer;

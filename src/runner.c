@@ -365,10 +365,10 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 		rc = set_error(out, &err);
 out:
 	finish_report(out, c, loss);
+	out->kase = c;
 	free(grad);
 	free(transposed);
 	gc_net_free(net);
-	gc_case_free(c);
 	return rc;
 }
 
@@ -380,6 +380,7 @@ void gc_case_outcome_free(gc_case_outcome *out)
 	free(out->error);
 	free(out->kept_record);
 	gc_result_free(out->result);
+	gc_case_free(out->kase);
 	for (size_t i = 0; i < out->n_notes; i++)
 		free(out->notes[i]);
 	free(out->notes);

@@ -26,6 +26,8 @@ typedef struct gc_case_outcome {
 	gc_result *result;
 	char **notes;
 	size_t n_notes;
+	gc_case *kase;          /* the loaded case (the result's tensor names point into it);
+	                           NULL when it could not be loaded */
 	gc_options used;        /* the options after the case's overrides */
 	char *kept_record;      /* --record left this different file alone (no --force) */
 } gc_case_outcome;
