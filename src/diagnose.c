@@ -195,7 +195,7 @@ static int diagnose_tensor(const gc_result *r, const gc_tensor_result *tr,
 	} else if (is_scaled(&v, &k)) {
 		set_common(d, &tr->tensor, GC_DIAG_SCALE);
 		d->factor = k;
-		snprintf(d->detail, sizeof d->detail, "%s is %.3g x the true gradient%s", name, k,
+		snprintf(d->detail, sizeof d->detail, "%s is %.3g \xc3\x97 the true gradient%s", name, k,
 		         factor_reason(k, batch, outputs));
 	} else if (is_transposed(&v)) {
 		set_common(d, &tr->tensor, GC_DIAG_TRANSPOSE);
@@ -225,8 +225,9 @@ static const gc_tensor *layer_tensor(const gc_result *r, int layer, int prefer_w
 	return first;
 }
 
-/* Adds the entry-layer diagnosis when layers 1..k are wrong and k+1..max right.
- * A single wrong element is no pattern: it is reported by index alone. */
+/* Adds the entry-layer diagnosis when layers 1..k are wrong and k+1..max right
+ * (k = max: every layer is wrong, so the error enters at the output).  A single
+ * wrong element is no pattern: it is reported by index alone. */
 static int diagnose_entry(const gc_result *r, gc_diagnosis *d)
 {
 	int max = 0, k = 0;
@@ -247,7 +248,7 @@ static int diagnose_entry(const gc_result *r, gc_diagnosis *d)
 	}
 	while (k < max && wrong[k + 1])
 		k++;
-	int fits = k >= 1 && k < max;
+	int fits = k >= 1;
 	for (int l = k + 1; fits && l <= max; l++)
 		if (wrong[l])
 			fits = 0;
@@ -256,6 +257,14 @@ static int diagnose_entry(const gc_result *r, gc_diagnosis *d)
 		return 0;
 
 	const gc_tensor *entry = layer_tensor(r, k, 0);
+	set_common(d, entry, GC_DIAG_ENTRY_LAYER);
+	d->layer = k;
+	if (k == max) {
+		snprintf(d->detail, sizeof d->detail, "every layer is wrong, so the error enters at "
+		         "the output (layer %d): check the loss derivative dL/d\xc5\xb7 and the "
+		         "output activation's derivative", k);
+		return 1;
+	}
 	const gc_tensor *next = layer_tensor(r, k + 1, 1);
 	char above[64], product[48];
 	if (k + 1 == max)
@@ -266,8 +275,6 @@ static int diagnose_entry(const gc_result *r, gc_diagnosis *d)
 		snprintf(product, sizeof product, "%s\xe1\xb5\x80", next->name);
 	else
 		snprintf(product, sizeof product, "W%d\xe1\xb5\x80", k + 1);
-	set_common(d, entry, GC_DIAG_ENTRY_LAYER);
-	d->layer = k;
 	snprintf(d->detail, sizeof d->detail, "the error enters when propagating into layer %d: "
 	         "%s; check layer %d's activation derivative or the product with %s",
 	         k, above, k, product);

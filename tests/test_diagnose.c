@@ -97,7 +97,7 @@ START_TEST(test_doubled)
 	ck_assert_str_eq(d->tensor, "W2");
 	ck_assert_int_eq(d->layer, 2);
 	ck_assert_double_eq_tol(d->factor, 2, 1e-6);
-	ck_assert_str_eq(d->detail, "W2 is 2 x the true gradient (2)");
+	ck_assert_str_eq(d->detail, "W2 is 2 \xc3\x97 the true gradient (2)");
 	gc_result_free(r);
 }
 END_TEST
@@ -111,7 +111,7 @@ START_TEST(test_halved_and_unknown_factor)
 	ck_assert_uint_eq(r->n_diagnoses, 1);
 	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_SCALE);
 	ck_assert_double_eq_tol(r->diagnoses[0].factor, 0.5, 1e-6);
-	ck_assert_str_eq(r->diagnoses[0].detail, "W2 is 0.5 x the true gradient (1/2)");
+	ck_assert_str_eq(r->diagnoses[0].detail, "W2 is 0.5 \xc3\x97 the true gradient (1/2)");
 	gc_result_free(r);
 
 	fixture_init(&fx, 11);
@@ -120,7 +120,7 @@ START_TEST(test_halved_and_unknown_factor)
 	ck_assert_uint_eq(r->n_diagnoses, 1);
 	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_SCALE);
 	ck_assert_double_eq_tol(r->diagnoses[0].factor, 1.37, 1e-6);
-	ck_assert_str_eq(r->diagnoses[0].detail, "W2 is 1.37 x the true gradient");
+	ck_assert_str_eq(r->diagnoses[0].detail, "W2 is 1.37 \xc3\x97 the true gradient");
 	gc_result_free(r);
 }
 END_TEST
@@ -134,7 +134,7 @@ START_TEST(test_one_over_batch)
 	ck_assert_uint_eq(r->n_diagnoses, 2);
 	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_SCALE);
 	ck_assert_str_eq(r->diagnoses[0].tensor, "W1");
-	ck_assert_str_eq(r->diagnoses[0].detail, "W1 is 0.25 x the true gradient "
+	ck_assert_str_eq(r->diagnoses[0].detail, "W1 is 0.25 \xc3\x97 the true gradient "
 	                 "(1/batch: divided by the batch size once too often?)");
 	/* layer 1 wrong, layer 2 right: the error enters at layer 1 */
 	ck_assert_int_eq(r->diagnoses[1].kind, GC_DIAG_ENTRY_LAYER);
@@ -149,14 +149,14 @@ START_TEST(test_one_over_batch)
 	fixture_init(&fx, 11);
 	scale_slice(&fx, &two[0], 0.25);
 	r = run(&fx, two, 4, 0, 0);
-	ck_assert_str_eq(r->diagnoses[0].detail, "W1 is 0.25 x the true gradient");
+	ck_assert_str_eq(r->diagnoses[0].detail, "W1 is 0.25 \xc3\x97 the true gradient");
 	gc_result_free(r);
 
 	/* 1/outputs */
 	fixture_init(&fx, 11);
 	scale_slice(&fx, &two[2], 1.0 / 3);
 	r = run(&fx, two, 4, 1, 3);
-	ck_assert_str_eq(r->diagnoses[0].detail, "W2 is 0.333 x the true gradient "
+	ck_assert_str_eq(r->diagnoses[0].detail, "W2 is 0.333 \xc3\x97 the true gradient "
 	                 "(1/outputs: divided by the number of outputs once too often?)");
 	gc_result_free(r);
 }
@@ -305,13 +305,17 @@ START_TEST(test_entry_layer)
 	ck_assert_uint_eq(r->n_diagnoses, 0);
 	gc_result_free(r);
 
-	/* every layer wrong: no layer above is right */
+	/* every layer wrong: the error enters at the output */
 	fixture_init(&fx, 20);
 	garble_slice(&fx, &three[0]);
 	garble_slice(&fx, &three[2]);
 	garble_slice(&fx, &three[4]);
 	r = run(&fx, three, 6, 0, 0);
-	ck_assert_uint_eq(r->n_diagnoses, 0);
+	ck_assert_uint_eq(r->n_diagnoses, 1);
+	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_ENTRY_LAYER);
+	ck_assert_int_eq(r->diagnoses[0].layer, 3);
+	ck_assert_str_eq(r->diagnoses[0].tensor, "W3");
+	ck_assert_ptr_nonnull(strstr(r->diagnoses[0].detail, "the loss derivative"));
 	gc_result_free(r);
 }
 END_TEST
@@ -353,7 +357,7 @@ START_TEST(test_hand_built)
 	ck_assert_uint_eq(r.n_diagnoses, 2);
 	ck_assert_int_eq(r.diagnoses[0].kind, GC_DIAG_SCALE);
 	ck_assert_double_eq_tol(r.diagnoses[0].factor, 2.000009, 1e-12);   /* (2 + 3 * 6.00003) / 10 */
-	ck_assert_str_eq(r.diagnoses[0].detail, "Wa is 2 x the true gradient (batch: "
+	ck_assert_str_eq(r.diagnoses[0].detail, "Wa is 2 \xc3\x97 the true gradient (batch: "
 	                 "multiplied by the batch size; is the loss's 1/batch missing from "
 	                 "the gradient?)");
 	ck_assert_int_eq(r.diagnoses[1].kind, GC_DIAG_ENTRY_LAYER);
