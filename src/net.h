@@ -11,7 +11,9 @@
 typedef struct gc_net gc_net;
 
 /* Creates a net for c with scratch for `workers` concurrent workers (>= 1) and
- * runs the forward pass at c->theta.  Returns GC_OK or GC_ENOMEM. */
+ * runs the forward pass at c->theta.  Returns GC_OK, GC_ENOMEM, or GC_EINVAL for
+ * a case the loader should have refused (a size over INT_MAX, which BLAS cannot
+ * take, softmax before the last layer, a loss without its output activation). */
 int gc_net_create(const gc_case *c, unsigned workers, gc_net **out);
 void gc_net_free(gc_net *net);
 

@@ -333,9 +333,15 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 	out->used = case_options(ro, c);
 	if (!(out->name = strdup(c->name)) ||
 	    !(grad = malloc(c->n_params * sizeof *grad)) ||
-	    !(transposed = calloc(c->n_tensors, 1)) ||
-	    gc_net_create(c, out->used.jobs, &net) != GC_OK) {
+	    !(transposed = calloc(c->n_tensors, 1))) {
 		rc = GC_ENOMEM;
+		goto out;
+	}
+	if ((rc = gc_net_create(c, out->used.jobs, &net)) != GC_OK) {
+		if (rc == GC_ENOMEM)
+			goto out;
+		gc_error_set(&err, "the network cannot be evaluated: %s", gc_strerror(rc));
+		rc = set_error(out, &err);
 		goto out;
 	}
 	loss = gc_net_base_loss(net);
