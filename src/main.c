@@ -225,6 +225,7 @@ static void parse_args(int argc, char **argv, cli *c)
 {
 	int opt;
 
+	argv[0] = "gradcheck";  /* getopt's own messages start with it */
 	memset(c, 0, sizeof *c);
 	gc_options_init(&c->run.check);
 	c->run.timeout = 30;

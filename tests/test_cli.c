@@ -1,0 +1,241 @@
+/* test_cli.c - the command line: exit codes of SPEC section 4, report lines of
+ * section 5, grad/resolve output against the seed notebooks' printed numbers. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include "cli.h"
+#include "testutil.h"
+
+static size_t count_cases(void)
+{
+	DIR *d = opendir("cases");
+	struct dirent *e;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		if (strstr(e->d_name, ".json") && e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_demo_cases_pass)
+{
+	cli_run r = cli_gradcheck("cases/");
+	char want[64];
+
+	snprintf(want, sizeof want, "%zu passed, 0 failed", count_cases());
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(cli_last_line(r.out), want);
+	ck_assert_ptr_nonnull(strstr(r.out, "PASS seed003_sigmoid_2_2_1: 9 parameters"));
+	cli_free(&r);
+}
+END_TEST
+
+START_TEST(test_help_documents_every_option)
+{
+	static const char *const options[] = {
+		"--step", "--rtol", "--atol", "--method", "--exec", "--grad", "--timeout",
+		"--record", "--force", "--golden", "--format", "-o FILE", "--show", "--jobs",
+		"--fast", "--sample", "--seed", "--shard", "--help", "--version", "resolve",
+		"grad", "merge"
+	};
+	cli_run r = cli_gradcheck("--help");
+
+	ck_assert_int_eq(r.status, 0);
+	for (size_t i = 0; i < sizeof options / sizeof *options; i++)
+		ck_assert_msg(strstr(r.out, options[i]), "--help lacks %s", options[i]);
+	cli_free(&r);
+	r = cli_gradcheck("--version");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "gradcheck "));
+	cli_free(&r);
+}
+END_TEST
+
+START_TEST(test_usage_errors)
+{
+	static const char *const bad[] = {
+		"--bogus cases/", "--rtol abc cases/", "--step 0 cases/", "--step -1 cases/",
+		"--method simpson cases/", "--format xml cases/", "--shard 3/2 cases/",
+		"--jobs 0 cases/", "", "--grad x.json cases/", "resolve", "grad a.json b.json"
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		cli_run r = cli_gradcheck("%s", bad[i]);
+		ck_assert_msg(r.status == 2, "'%s' exited %d", bad[i], r.status);
+		ck_assert_msg(strncmp(r.err, "gradcheck: ", 11) == 0, "'%s' said: %s", bad[i], r.err);
+		cli_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(test_bad_case_reported_others_run)
+{
+	char *bad = cli_temp_file("{\"layers\": [2, 1],\n \"activations\": \"tanh\",\n"
+	                          " \"loss\": \"l2\", \"data\": {\"seed\": 1, \"batch\": 2}}\n",
+	                          ".json");
+	cli_run r = cli_gradcheck("%s cases/seed003_sigmoid_2_2_1.json", bad);
+	char where[128];
+
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(cli_last_line(r.out), "1 passed, 1 failed");
+	ck_assert_ptr_nonnull(strstr(r.out, "PASS seed003_sigmoid_2_2_1"));
+	snprintf(where, sizeof where, "gradcheck: %s:3:10: ", bad);
+	ck_assert_msg(strstr(r.err, where), "stderr: %s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.err, "loss"));
+	cli_free(&r);
+	unlink(bad);
+	free(bad);
+}
+END_TEST
+
+START_TEST(test_missing_and_malformed_files)
+{
+	char *broken = cli_temp_file("{\"layers\": [2, 1],\n  \"loss\": }\n", ".json");
+	cli_run r = cli_gradcheck("no/such/case.json");
+	char where[128];
+
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "gradcheck: no/such/case.json: "));
+	cli_free(&r);
+	r = cli_gradcheck("%s", broken);
+	ck_assert_int_eq(r.status, 2);
+	snprintf(where, sizeof where, "gradcheck: %s:2:", broken);
+	ck_assert_msg(strstr(r.err, where), "stderr: %s", r.err);
+	cli_free(&r);
+	unlink(broken);
+	free(broken);
+}
+END_TEST
+
+/* The analytic gradient of seed 003 equals the numbers printed in the notebook. */
+START_TEST(test_grad_matches_seed003)
+{
+	static const double w1[2][2] = {{0.001093, -0.001345}, {0.000219, -0.000269}};
+	static const double w2[2] = {-0.021869, -0.022037};
+	cli_run r = cli_gradcheck("grad cases/seed003_sigmoid_2_2_1.json");
+	cJSON *g, *weights;
+
+	ck_assert_int_eq(r.status, 0);
+	g = cJSON_Parse(r.out);
+	ck_assert_ptr_nonnull(g);
+	ck_assert_double_eq_tol(cJSON_GetObjectItem(g, "loss")->valuedouble, 0.011843, 1e-6);
+	weights = cJSON_GetObjectItem(cJSON_GetObjectItem(g, "gradients"), "weights");
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			ck_assert_double_eq_tol(cJSON_GetArrayItem(cJSON_GetArrayItem(
+				cJSON_GetArrayItem(weights, 0), i), j)->valuedouble, w1[i][j], 1e-6);
+	for (int i = 0; i < 2; i++)
+		ck_assert_double_eq_tol(cJSON_GetArrayItem(cJSON_GetArrayItem(
+			cJSON_GetArrayItem(weights, 1), i), 0)->valuedouble, w2[i], 1e-6);
+	cJSON_Delete(g);
+	cli_free(&r);
+}
+END_TEST
+
+START_TEST(test_resolve_is_explicit)
+{
+	cli_run r = cli_gradcheck("resolve cases/init_default.json");
+	cJSON *c;
+
+	ck_assert_int_eq(r.status, 0);
+	c = cJSON_Parse(r.out);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(cJSON_IsObject(cJSON_GetObjectItem(c, "params")));
+	ck_assert(cJSON_IsArray(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "inputs"), 0)));
+	ck_assert(cJSON_IsArray(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "targets"), 0)));
+	cJSON_Delete(c);
+	cli_free(&r);
+}
+END_TEST
+
+/* Seed 003's gradient with one element moved by 1e-4 relative must fail (exit 1),
+ * and the report names that element as the worst. */
+START_TEST(test_one_element_off_fails)
+{
+	cli_run g = cli_gradcheck("grad cases/seed003_sigmoid_2_2_1.json");
+	cJSON *doc = cJSON_Parse(g.out), *w;
+	char *text, *path;
+
+	ck_assert_ptr_nonnull(doc);
+	w = cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+		cJSON_GetObjectItem(doc, "gradients"), "weights"), 0), 1), 0);
+	cJSON_SetNumberValue(w, w->valuedouble * (1 + 1e-4));
+	text = cJSON_Print(doc);
+	path = cli_temp_file(text, ".grad.json");
+	cli_run r = cli_gradcheck("--grad %s cases/seed003_sigmoid_2_2_1.json", path);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(cli_last_line(r.out), "0 passed, 1 failed");
+	ck_assert_ptr_nonnull(strstr(r.out, "FAIL seed003_sigmoid_2_2_1"));
+	ck_assert_ptr_nonnull(strstr(r.out, "W1: 1 of 4 elements fail"));
+	ck_assert_ptr_nonnull(strstr(r.out, "    W1[1,0] "));
+	cli_free(&r);
+	cli_free(&g);
+	unlink(path);
+	free(path);
+	free(text);
+	cJSON_Delete(doc);
+}
+END_TEST
+
+START_TEST(test_expect_mismatch_fails)
+{
+	char *path = cli_temp_file(
+		"{\"layers\": [2, 2, 1], \"activations\": \"sigmoid\", \"weight_layout\": \"in_out\",\n"
+		" \"loss\": \"half_sse\",\n"
+		" \"params\": {\"weights\": [[[0.15, 0.2], [0.24, 0.3]], [[-0.4], [0.5]]],\n"
+		"            \"biases\": [[1, 1], [1]]},\n"
+		" \"inputs\": [0.5, 0.1], \"targets\": [0.9],\n"
+		" \"expect\": {\"loss\": 0.0119, \"tolerance\": 1e-6}}\n", ".json");
+	cli_run r = cli_gradcheck("%s", path);
+
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.out, "expect: loss is 0.01184344"));
+	cli_free(&r);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+/* relu pre-activation 1e-8 above zero: a step of ~6e-6 crosses it, so W1 and b1 are
+ * kinks (their one-sided slopes differ), not failures. */
+START_TEST(test_kink_is_not_a_failure)
+{
+	char *path = cli_temp_file(
+		"{\"layers\": [1, 1, 1], \"activations\": [\"relu\", \"identity\"], \"loss\": \"sse\",\n"
+		" \"params\": {\"weights\": [[[1]], [[2]]], \"biases\": [[-0.99999999], [0]]},\n"
+		" \"inputs\": [1], \"targets\": [3]}\n", ".json");
+	cli_run r = cli_gradcheck("%s", path);
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "  W1       1x1") || strstr(r.out, "  W1       1 "), "%s", r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "0      1\n  b1"));
+	cli_free(&r);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_demo_cases_pass);
+	tcase_add_test(tc, test_help_documents_every_option);
+	tcase_add_test(tc, test_usage_errors);
+	tcase_add_test(tc, test_bad_case_reported_others_run);
+	tcase_add_test(tc, test_missing_and_malformed_files);
+	tcase_add_test(tc, test_grad_matches_seed003);
+	tcase_add_test(tc, test_resolve_is_explicit);
+	tcase_add_test(tc, test_one_element_off_fails);
+	tcase_add_test(tc, test_expect_mismatch_fails);
+	tcase_add_test(tc, test_kink_is_not_a_failure);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GC_TEST_MAIN(cli_suite)
