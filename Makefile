@@ -60,7 +60,8 @@ $(B)/tests/bin/%: tests/%.c tests/testutil.h $(LIB) $(HEADERS)
 check: deps
 	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB) $(TEST_BIN)
 	@status=0; for t in $(TEST_BIN); do echo "== $$t"; \
-	  GRADCHECK=$(PROGRAM) $$t || status=1; done; exit $$status
+	  GRADCHECK=$(PROGRAM) $$t || status=1; done; \
+	echo "== install"; $(MAKE) --no-print-directory check-install || status=1; exit $$status
 
 demo: deps
 	@$(MAKE) --no-print-directory $(PROGRAM)

@@ -463,10 +463,27 @@ static int cmp_worst(const void *pa, const void *pb)
 	return (a->index > b->index) - (a->index < b->index);
 }
 
-/* Fills tr's counts, maxima and worst list from its n results in e. */
-static int summarise(gc_tensor_result *tr, const gc_element *e, size_t n, size_t show)
+void gc_tensor_keep_worst(gc_tensor_result *tr, gc_element *fails, size_t nfail, size_t show)
+{
+	if (nfail == 0 || show == 0) {
+		free(fails);
+		return;
+	}
+	qsort(fails, nfail, sizeof *fails, cmp_worst);
+	tr->n_worst = nfail < show ? nfail : show;
+	if (tr->n_worst < nfail) {
+		gc_element *shrunk = realloc(fails, tr->n_worst * sizeof *fails);
+		if (shrunk)
+			fails = shrunk;
+	}
+	tr->worst = fails;
+}
+
+int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n, size_t show)
 {
 	size_t nfail = 0;
+	gc_element *fails;
+
 	tr->checked = tr->failed = tr->kinks = 0;
 	tr->max_rel = tr->max_abs = 0;
 	for (size_t k = 0; k < n; k++) {
@@ -477,28 +494,20 @@ static int summarise(gc_tensor_result *tr, const gc_element *e, size_t n, size_t
 			tr->kinks++;
 			continue;
 		}
-		if (e[k].verdict == GC_ELEM_FAIL)
-			nfail++;
+		nfail += e[k].verdict == GC_ELEM_FAIL;
 		tr->max_rel = fmax(tr->max_rel, e[k].rel_err);
 		tr->max_abs = fmax(tr->max_abs, e[k].abs_err);
 	}
 	tr->failed = nfail;
 	if (nfail == 0 || show == 0)
 		return GC_OK;
-	gc_element *fails = malloc(nfail * sizeof *fails);
+	fails = malloc(nfail * sizeof *fails);
 	if (!fails)
 		return GC_ENOMEM;
 	for (size_t k = 0, m = 0; k < n; k++)
 		if (e[k].verdict == GC_ELEM_FAIL)
 			fails[m++] = e[k];
-	qsort(fails, nfail, sizeof *fails, cmp_worst);
-	tr->n_worst = nfail < show ? nfail : show;
-	if (tr->n_worst < nfail) {
-		gc_element *shrunk = realloc(fails, tr->n_worst * sizeof *fails);
-		if (shrunk)
-			fails = shrunk;
-	}
-	tr->worst = fails;
+	gc_tensor_keep_worst(tr, fails, nfail, show);
 	return GC_OK;
 }
 
@@ -508,7 +517,7 @@ static int summarise_all(gc_result *r, const gc_element *per_tensor_base,
 	r->checked = r->failed = r->kinks = 0;
 	for (size_t t = 0; t < r->n_tensors; t++) {
 		gc_tensor_result *tr = &r->tensors[t];
-		int rc = summarise(tr, per_tensor_base + starts[t], starts[t + 1] - starts[t], show);
+		int rc = gc_tensor_summarise(tr, per_tensor_base + starts[t], starts[t + 1] - starts[t], show);
 		if (rc)
 			return rc;
 		r->checked += tr->checked;
@@ -679,6 +688,8 @@ int gc_check(const gc_problem *p, const gc_options *o, gc_result **out)
 		return GC_ENOMEM;
 	r->n = p->n;
 	r->rtol_used = o->rtol;
+	r->batch = p->batch;
+	r->outputs = p->outputs;
 	r->atol_used = o->atol;
 	if (o->atol_scaled && isfinite(p->loss))
 		r->atol_used *= fmax(1.0, fabs(p->loss));

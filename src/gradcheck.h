@@ -163,6 +163,7 @@ typedef struct gc_result {
 	size_t checked, failed, kinks;
 	double atol_used;       /* the absolute tolerance after scaling */
 	double rtol_used;
+	size_t batch, outputs;  /* copied from the problem, for gc_diagnose */
 } gc_result;
 
 /* Checks p->grad against finite differences of the problem.  On success *out owns
@@ -174,6 +175,15 @@ void gc_result_free(gc_result *r);
 /* Recomputes the diagnoses of r from its elements (gc_check does this already;
  * callers that build or merge results themselves use it). */
 int gc_diagnose(gc_result *r, size_t batch, size_t outputs);
+
+/* For callers that build or merge results themselves: recomputes tr's counts,
+ * maxima and worst list (at most show, worst first) from the tensor's n elements e
+ * (skipped ones included).  Returns GC_OK or GC_ENOMEM. */
+int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n, size_t show);
+
+/* Sorts the nfail failing elements in fails (malloc'ed) worst first and keeps at
+ * most show of them as tr's worst list; takes ownership of fails. */
+void gc_tensor_keep_worst(gc_tensor_result *tr, gc_element *fails, size_t nfail, size_t show);
 
 /* The name of a kind as in JSON reports: "scale", "sign", "zero", "transpose",
  * "entry_layer". */

@@ -321,65 +321,6 @@ static int read_options(gc_shard *s, gc_options *o)
 	return 0;
 }
 
-/* ---- summaries (as check.c computes them) ------------------------------------- */
-
-static int cmp_worst(const void *pa, const void *pb)
-{
-	const gc_element *a = pa, *b = pb;
-	if (a->rel_err != b->rel_err)
-		return a->rel_err > b->rel_err ? -1 : 1;
-	return (a->index > b->index) - (a->index < b->index);
-}
-
-/* Sorts the nfail failing elements in fails worst first and keeps show of them in tr. */
-static void keep_worst(gc_tensor_result *tr, gc_element *fails, size_t nfail, size_t show)
-{
-	if (nfail == 0 || show == 0) {
-		free(fails);
-		return;
-	}
-	qsort(fails, nfail, sizeof *fails, cmp_worst);
-	tr->n_worst = nfail < show ? nfail : show;
-	if (tr->n_worst < nfail) {
-		gc_element *shrunk = realloc(fails, tr->n_worst * sizeof *fails);
-		if (shrunk)
-			fails = shrunk;
-	}
-	tr->worst = fails;
-}
-
-/* Fills tr's counts, maxima and worst list from its n elements in e. */
-static int summarise(gc_tensor_result *tr, const gc_element *e, size_t n, size_t show)
-{
-	size_t nfail = 0;
-	gc_element *fails;
-
-	tr->checked = tr->failed = tr->kinks = 0;
-	tr->max_rel = tr->max_abs = 0;
-	for (size_t k = 0; k < n; k++) {
-		if (e[k].verdict == GC_ELEM_SKIPPED)
-			continue;
-		tr->checked++;
-		if (e[k].verdict == GC_ELEM_KINK) {
-			tr->kinks++;
-			continue;
-		}
-		nfail += e[k].verdict == GC_ELEM_FAIL;
-		tr->max_rel = fmax(tr->max_rel, e[k].rel_err);
-		tr->max_abs = fmax(tr->max_abs, e[k].abs_err);
-	}
-	tr->failed = nfail;
-	if (nfail == 0 || show == 0)
-		return GC_OK;
-	fails = malloc(nfail * sizeof *fails);
-	if (!fails)
-		return GC_ENOMEM;
-	for (size_t k = 0, m = 0; k < n; k++)
-		if (e[k].verdict == GC_ELEM_FAIL)
-			fails[m++] = e[k];
-	keep_worst(tr, fails, nfail, show);
-	return GC_OK;
-}
 
 static void add_totals(gc_result *r)
 {
@@ -661,7 +602,7 @@ static int unite_fast(gc_shard **sh, const cJSON **cs, size_t ns, size_t t, gc_r
 		}
 		j->path.depth = depth;
 	}
-	keep_worst(tr, fails, nfail, show);
+	gc_tensor_keep_worst(tr, fails, nfail, show);
 	return 0;
 }
 
@@ -761,13 +702,15 @@ static int rebuild_result(gc_shard **sh, const cJSON **cs, size_t ns, const gc_o
 				return -1;
 		for (size_t t = 0; t < r->n_tensors; t++) {
 			gc_tensor_result *tr = &r->tensors[t];
-			if (summarise(tr, r->elements + tr->tensor.offset,
+			if (gc_tensor_summarise(tr, r->elements + tr->tensor.offset,
 			              tr->tensor.rows * tr->tensor.cols, o->show))
 				return oom(&sh[0]->j);
 		}
 	}
 	add_totals(r);
-	if (gc_diagnose(r, optional_size(cs[0], "batch"), optional_size(cs[0], "outputs")))
+	r->batch = optional_size(cs[0], "batch");
+	r->outputs = optional_size(cs[0], "outputs");
+	if (gc_diagnose(r, r->batch, r->outputs))
 		return oom(&sh[0]->j);
 	return 0;
 }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include "gradcheck.h"
 
-/* Each returns GC_OK or GC_EIO (a write failed). */
+/* Each returns GC_OK, GC_EIO (a write failed) or GC_ENOMEM. */
 int gc_report_text(FILE *out, const gc_case_report *cases, size_t n, const gc_options *o);
 /* The text report of one case, without the closing summary line (JUnit and TAP embed it). */
 int gc_report_text_case(FILE *out, const gc_case_report *c, const gc_options *o);

@@ -254,6 +254,10 @@ static int add_result(cJSON *obj, const gc_result *r, const gc_options *o)
 		rc |= add_size(obj, "checked", r->checked);
 		rc |= add_size(obj, "failed", r->failed);
 		rc |= add_size(obj, "kinks", r->kinks);
+		if (r->batch)
+			rc |= add_size(obj, "batch", r->batch);
+		if (r->outputs)
+			rc |= add_size(obj, "outputs", r->outputs);
 	}
 	rc |= add_item(obj, "tensors", tensors);
 	rc |= add_item(obj, "diagnoses", diags);
