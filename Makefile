@@ -61,6 +61,7 @@ check: deps
 	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB) $(TEST_BIN)
 	@status=0; for t in $(TEST_BIN); do echo "== $$t"; \
 	  GRADCHECK=$(PROGRAM) $$t || status=1; done; \
+	echo "== html in a browser"; tests/html/browser_test.sh $(B)/tests/bin/test_html || status=1; \
 	echo "== install"; $(MAKE) --no-print-directory check-install || status=1; exit $$status
 
 demo: deps
