@@ -394,7 +394,7 @@ static int setup_tensors(gc_result *r, const gc_problem *p)
 		for (size_t t = 0; t < nt; t++)
 			r->tensors[t].tensor = p->tensors[t];
 	} else {
-		r->tensors[0].tensor = (gc_tensor){ whole, 0, p->n, 1, 0 };
+		r->tensors[0].tensor = (gc_tensor){ whole, 0, p->n, 1, 0, 0 };
 	}
 	return GC_OK;
 }

@@ -91,6 +91,8 @@ typedef struct gc_tensor {
 	size_t offset;
 	size_t rows, cols;
 	int layer;
+	int matrix;             /* nonzero: indexed [row,col] even with one column; otherwise
+	                           a one-column slice is a vector, indexed [i] */
 } gc_tensor;
 
 typedef struct gc_problem {

@@ -384,6 +384,7 @@ static int read_tensor(gc_jctx *j, const cJSON *node, size_t n, size_t prev_end,
 	t->cols = (size_t)cols;
 	t->offset = (size_t)offset;
 	t->layer = (int)layer;
+	t->matrix = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(node, "matrix"));
 	if (t->offset < prev_end)
 		return gc_jfail(j, "overlaps the tensor before it");
 	if (t->cols && t->rows > (n - t->offset) / t->cols)
@@ -418,7 +419,7 @@ static int read_tensors(gc_jctx *j, const cJSON *tensors, gc_result *r)
 /* The layout of s's tensors equals the reference's (names, shapes, offsets, layers). */
 static int same_tensors(gc_jctx *j, const cJSON *ref, const cJSON *tensors, const char *ref_path)
 {
-	static const char *const keys[] = { "name", "shape", "offset", "layer" };
+	static const char *const keys[] = { "name", "shape", "offset", "layer", "matrix" };
 	const cJSON *a = ref->child, *b;
 	size_t t = 0;
 

@@ -4,7 +4,7 @@ void gc_report_element_name(const gc_tensor *t, size_t index, char *buf, size_t 
 {
 	size_t k = index - t->offset;
 
-	if (t->cols == 1)
+	if (t->cols == 1 && !t->matrix)
 		snprintf(buf, size, "%s[%zu]", t->name, k);
 	else
 		snprintf(buf, size, "%s[%zu,%zu]", t->name, k / t->cols, k % t->cols);

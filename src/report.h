@@ -14,7 +14,8 @@ int gc_report_junit(FILE *out, const gc_case_report *cases, size_t n, const gc_o
 int gc_report_tap(FILE *out, const gc_case_report *cases, size_t n, const gc_options *o);
 int gc_report_html(FILE *out, const gc_case_report *cases, size_t n, const gc_options *o);
 
-/* "W2[1,0]" (rows x cols tensor) or "b1[3]" (column vector) for element index of theta. */
+/* "W2[1,0]" (a matrix) or "b1[3]" (a vector: one column, not t->matrix) for element
+ * index of theta. */
 void gc_report_element_name(const gc_tensor *t, size_t index, char *buf, size_t size);
 
 /* Counts of passing and failing (failed + error) cases. */

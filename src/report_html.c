@@ -181,7 +181,7 @@ static void block_name(const gc_tensor *t, const block *b, char *buf, size_t siz
 {
 	if (b->r1 - b->r0 == 1 && b->c1 - b->c0 == 1)
 		gc_report_element_name(t, t->offset + b->r0 * t->cols + b->c0, buf, size);
-	else if (t->cols == 1)
+	else if (t->cols == 1 && !t->matrix)
 		snprintf(buf, size, "%s[%zu..%zu]", t->name, b->r0, b->r1 - 1);
 	else
 		snprintf(buf, size, "%s[%zu..%zu,%zu..%zu]", t->name, b->r0, b->r1 - 1,

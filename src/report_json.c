@@ -197,6 +197,7 @@ static cJSON *tensor_node(const gc_result *r, const gc_tensor_result *tr, const 
 	rc |= add_item(obj, "shape", shape_node(&tr->tensor));
 	rc |= add_size(obj, "offset", tr->tensor.offset);
 	rc |= add_item(obj, "layer", cJSON_CreateNumber(tr->tensor.layer));
+	rc |= add_item(obj, "matrix", cJSON_CreateBool(tr->tensor.matrix));
 	rc |= add_double(obj, "max_rel", tr->max_rel);
 	rc |= add_double(obj, "max_abs", tr->max_abs);
 	rc |= add_size(obj, "checked", tr->checked);

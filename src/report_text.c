@@ -7,7 +7,7 @@ static const char *const status_word[] = {
 
 static void format_shape(const gc_tensor *t, char *buf, size_t size)
 {
-	if (t->cols == 1)
+	if (t->cols == 1 && !t->matrix)
 		snprintf(buf, size, "%zu", t->rows);
 	else
 		snprintf(buf, size, "%zux%zu", t->rows, t->cols);

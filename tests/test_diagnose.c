@@ -50,13 +50,13 @@ static gc_result *run(fixture *fx, const gc_tensor *ts, size_t nt, size_t batch,
 
 /* A two-layer net's slices: W1 (2x3), b1 (2), W2 (1x2), b2 (1). */
 static const gc_tensor two[4] = {
-	{ "W1", 0, 2, 3, 1 }, { "b1", 6, 2, 1, 1 }, { "W2", 8, 1, 2, 2 }, { "b2", 10, 1, 1, 2 }
+	{ "W1", 0, 2, 3, 1, 0 }, { "b1", 6, 2, 1, 1, 0 }, { "W2", 8, 1, 2, 2, 0 }, { "b2", 10, 1, 1, 2, 0 }
 };
 
 /* A three-layer net: W1 (3x2), b1 (3), W2 (2x3), b2 (2), W3 (1x2), b3 (1). */
 static const gc_tensor three[6] = {
-	{ "W1", 0, 3, 2, 1 }, { "b1", 6, 3, 1, 1 }, { "W2", 9, 2, 3, 2 },
-	{ "b2", 15, 2, 1, 2 }, { "W3", 17, 1, 2, 3 }, { "b3", 19, 1, 1, 3 }
+	{ "W1", 0, 3, 2, 1, 0 }, { "b1", 6, 3, 1, 1, 0 }, { "W2", 9, 2, 3, 2, 0 },
+	{ "b2", 15, 2, 1, 2, 0 }, { "W3", 17, 1, 2, 3, 0 }, { "b3", 19, 1, 1, 3, 0 }
 };
 
 static void scale_slice(fixture *fx, const gc_tensor *t, double k)
@@ -194,7 +194,7 @@ END_TEST
 
 START_TEST(test_square_transpose)
 {
-	gc_tensor ts[2] = { { "W1", 0, 3, 3, 1 }, { "b1", 9, 3, 1, 1 } };
+	gc_tensor ts[2] = { { "W1", 0, 3, 3, 1, 0 }, { "b1", 9, 3, 1, 1, 0 } };
 	fixture fx;
 	fixture_init(&fx, 12);
 	double nt[9];
@@ -344,11 +344,11 @@ START_TEST(test_hand_built)
 	set_elem(&el[4], 4, 1.0, 1.0, GC_ELEM_PASS);
 	gc_tensor_result tr[2];
 	memset(tr, 0, sizeof tr);
-	tr[0].tensor = (gc_tensor){ "Wa", 0, 2, 2, 1 };
+	tr[0].tensor = (gc_tensor){ "Wa", 0, 2, 2, 1, 0 };
 	tr[0].checked = 3;
 	tr[0].failed = 2;
 	tr[0].kinks = 1;
-	tr[1].tensor = (gc_tensor){ "ba", 4, 1, 1, 2 };
+	tr[1].tensor = (gc_tensor){ "ba", 4, 1, 1, 2, 0 };
 	tr[1].checked = 1;
 	gc_result r = { .n = 5, .elements = el, .tensors = tr, .n_tensors = 2,
 	                .checked = 4, .failed = 2, .kinks = 1, .atol_used = 1e-9,

@@ -53,7 +53,7 @@ static gc_tensor_result tensor(const char *name, size_t offset, size_t rows, siz
 	gc_tensor_result tr;
 
 	memset(&tr, 0, sizeof tr);
-	tr.tensor = (gc_tensor){ name, offset, rows, cols, layer };
+	tr.tensor = (gc_tensor){ name, offset, rows, cols, layer, 0 };
 	tr.checked = rows * cols;
 	return tr;
 }

@@ -20,11 +20,11 @@
  * elements (13: a = 1.25 n, 15: a = 0.25 n); W2 2x4 at half the true gradient;
  * b2 with a NaN at 25. */
 static const gc_tensor a_tensors[] = {
-	{ "W1", 0, 4, 3, 1 }, { "b1", 12, 4, 1, 1 }, { "W2", 16, 2, 4, 2 }, { "b2", 24, 2, 1, 2 },
+	{ "W1", 0, 4, 3, 1, 0 }, { "b1", 12, 4, 1, 1, 0 }, { "W2", 16, 2, 4, 2, 0 }, { "b2", 24, 2, 1, 2, 0 },
 };
 #define A_N 26
 
-static const gc_tensor b_tensors[] = { { "theta", 0, 3, 1, 0 } };
+static const gc_tensor b_tensors[] = { { "theta", 0, 3, 1, 0, 0 } };
 #define B_N 3
 
 static void judge(gc_element *e, int kink)
@@ -352,7 +352,7 @@ END_TEST
 /* ---- fast mode: shards take whole tensors ------------------------------------------ */
 
 static const gc_tensor f_tensors[] = {
-	{ "W1", 0, 2, 2, 1 }, { "b1", 4, 2, 1, 1 }, { "W2", 6, 1, 2, 2 }, { "b2", 8, 1, 1, 2 },
+	{ "W1", 0, 2, 2, 1, 0 }, { "b1", 4, 2, 1, 1, 0 }, { "W2", 6, 1, 2, 2, 0 }, { "b2", 8, 1, 1, 2, 0 },
 };
 
 /* Tensor t in fast mode: 3 directions; W2 fails two (rel 0.9, 0.4), b2 one (rel 0.2). */
