@@ -1,0 +1,591 @@
+/* jsonutil.c - JSON reading and writing shared by cases and gradient files. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "jsonutil.h"
+
+static int read_stream(FILE *f, char **text, size_t *len, gc_error *err)
+{
+	char *buf, *grown;
+	size_t cap = 1 << 16, n = 0, got;
+
+	buf = malloc(cap);
+	if (!buf)
+		goto oom;
+	do {
+		if (n + 1 == cap) {
+			cap *= 2;
+			grown = realloc(buf, cap);
+			if (!grown)
+				goto oom;
+			buf = grown;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (n > GC_JSON_MAX_FILE) {
+			free(buf);
+			gc_error_set(err, "file is larger than %zu MiB", GC_JSON_MAX_FILE >> 20);
+			return -1;
+		}
+	} while (got > 0);
+	if (ferror(f)) {
+		free(buf);
+		gc_error_set(err, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+oom:
+	free(buf);
+	gc_error_set(err, "out of memory");
+	return -1;
+}
+
+int gc_json_read_file(const char *path, char **text, size_t *len, gc_error *err)
+{
+	FILE *f;
+	struct stat st;
+	int rc;
+
+	snprintf(err->file, sizeof err->file, "%s", path);
+	err->line = err->col = 0;
+	f = fopen(path, "rb");
+	if (!f) {
+		gc_error_set(err, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > GC_JSON_MAX_FILE) {
+		gc_error_set(err, "file is larger than %zu MiB", GC_JSON_MAX_FILE >> 20);
+		rc = -1;
+	} else {
+		rc = read_stream(f, text, len, err);
+	}
+	fclose(f);
+	return rc;
+}
+
+static int only_space(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			return 0;
+	return 1;
+}
+
+cJSON *gc_json_parse(const char *text, size_t len, gc_error *err)
+{
+	const char *end = NULL;
+	cJSON *root;
+
+	err->line = err->col = 0;
+	if (only_space(text, text + len)) {
+		gc_error_set(err, "invalid JSON (empty input)");
+		err->line = err->col = 1;
+		return NULL;
+	}
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (root && only_space(end, text + len))
+		return root;
+	if (root) {
+		gc_error_set(err, "invalid JSON (unexpected text after the value)");
+		while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+			end++;
+	}
+	else
+		gc_error_set(err, "invalid JSON");
+	cJSON_Delete(root);
+	if (end && end >= text && end <= text + len)
+		gc_jsonpos_linecol(text, (size_t)(end - text), &err->line, &err->col);
+	return NULL;
+}
+
+int gc_jfail(gc_jctx *j, const char *fmt, ...)
+{
+	char path[256], msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	gc_jpath_format(&j->path, path, sizeof path);
+	if (path[0])
+		gc_error_set(j->err, "%s: %s", path, msg);
+	else
+		gc_error_set(j->err, "%s", msg);
+	j->err->line = j->err->col = 0;
+	if (j->text)
+		gc_jsonpos_locate(j->text, j->len, &j->path, &j->err->line, &j->err->col);
+	return -1;
+}
+
+const char *gc_json_kind(const cJSON *node)
+{
+	if (cJSON_IsString(node))
+		return "a string";
+	if (cJSON_IsNumber(node))
+		return "a number";
+	if (cJSON_IsArray(node))
+		return "an array";
+	if (cJSON_IsObject(node))
+		return "an object";
+	if (cJSON_IsTrue(node))
+		return "true";
+	if (cJSON_IsFalse(node))
+		return "false";
+	if (cJSON_IsNull(node))
+		return "null";
+	return "an invalid value";
+}
+
+/* Edit distance of two short strings (longer ones count as far apart). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[33];
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		d[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = d[0];
+		d[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = d[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (d[j - 1] + 1 < best)
+				best = d[j - 1] + 1;
+			diag = up;
+			d[j] = best;
+		}
+	}
+	return d[lb];
+}
+
+static int unknown_key(gc_jctx *j, const char *key, const char *const *allowed)
+{
+	const char *best = NULL;
+	size_t best_d = 3;
+
+	for (const char *const *a = allowed; *a; a++) {
+		size_t d = edit_distance(key, *a);
+		if (d < best_d) {
+			best_d = d;
+			best = *a;
+		}
+	}
+	gc_jpath_push_key(&j->path, key);
+	if (best)
+		gc_jfail(j, "unknown key (did you mean \"%s\"?)", best);
+	else
+		gc_jfail(j, "unknown key");
+	gc_jpath_pop(&j->path);
+	return -1;
+}
+
+int gc_json_check_keys(gc_jctx *j, const cJSON *node, const char *const *allowed)
+{
+	const cJSON *item;
+
+	if (!cJSON_IsObject(node))
+		return gc_jfail(j, "expected an object, got %s", gc_json_kind(node));
+	cJSON_ArrayForEach(item, node) {
+		const char *const *a;
+		if (item->string[0] == '_')
+			continue;
+		for (a = allowed; *a && strcmp(*a, item->string) != 0; a++)
+			;
+		if (!*a)
+			return unknown_key(j, item->string, allowed);
+	}
+	for (const char *const *a = allowed; *a; a++) {
+		int seen = 0;
+		cJSON_ArrayForEach(item, node)
+			seen += strcmp(item->string, *a) == 0;
+		if (seen > 1) {
+			gc_jpath_push_key(&j->path, *a);
+			gc_jfail(j, "key given %d times", seen);
+			gc_jpath_pop(&j->path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int gc_json_number(gc_jctx *j, const cJSON *node, double *out)
+{
+	if (!cJSON_IsNumber(node))
+		return gc_jfail(j, "expected a number, got %s", gc_json_kind(node));
+	if (!isfinite(node->valuedouble))
+		return gc_jfail(j, "number is not finite (too large for a double)");
+	*out = node->valuedouble;
+	return 0;
+}
+
+int gc_json_integer(gc_jctx *j, const cJSON *node, double lo, double hi, double *out)
+{
+	double d;
+
+	if (gc_json_number(j, node, &d))
+		return -1;
+	if (d != floor(d) || d < lo || d > hi) {
+		if (hi >= 9007199254740992.0)
+			return gc_jfail(j, "expected an integer >= %.0f, got %s", lo, gc_json_num(d).s);
+		return gc_jfail(j, "expected an integer from %.0f to %.0f, got %s", lo, hi,
+				gc_json_num(d).s);
+	}
+	*out = d;
+	return 0;
+}
+
+static const char *note_paren(const char *note, char *buf, size_t size)
+{
+	if (note && note[0])
+		snprintf(buf, size, " (%s)", note);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+/* Reads the n numbers of array node (already known to hold n items) into out. */
+static int read_numbers(gc_jctx *j, const cJSON *node, double *out)
+{
+	const cJSON *item;
+	size_t i = 0;
+
+	cJSON_ArrayForEach(item, node) {
+		gc_jpath_push_index(&j->path, i);
+		int rc = gc_json_number(j, item, &out[i]);
+		gc_jpath_pop(&j->path);
+		if (rc)
+			return -1;
+		i++;
+	}
+	return 0;
+}
+
+int gc_json_read_vector(gc_jctx *j, const cJSON *node, size_t n, const char *note, double *out)
+{
+	char paren[160];
+	size_t got;
+
+	note_paren(note, paren, sizeof paren);
+	if (!cJSON_IsArray(node))
+		return gc_jfail(j, "expected an array of %zu numbers%s, got %s", n, paren, gc_json_kind(node));
+	got = (size_t)cJSON_GetArraySize(node);
+	if (got != n)
+		return gc_jfail(j, "expected %zu numbers%s, got %zu", n, paren, got);
+	return read_numbers(j, node, out);
+}
+
+/* Row count of a nested matrix, whether every row is an array, and their common
+ * length (*ragged when they differ). */
+static size_t nested_shape(const cJSON *node, int *all_arrays, size_t *cols, int *ragged)
+{
+	const cJSON *row;
+	size_t n = 0;
+
+	*all_arrays = 1;
+	*ragged = 0;
+	*cols = 0;
+	cJSON_ArrayForEach(row, node) {
+		if (!cJSON_IsArray(row)) {
+			*all_arrays = 0;
+		} else {
+			size_t m = (size_t)cJSON_GetArraySize(row);
+			if (n == 0)
+				*cols = m;
+			else if (m != *cols)
+				*ragged = 1;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* The first row that is not an array of cols items; reported at that row. */
+static int bad_row(gc_jctx *j, const cJSON *node, size_t rows, size_t cols, const char *note)
+{
+	const cJSON *row;
+	size_t i = 0;
+	int rc = 0;
+
+	cJSON_ArrayForEach(row, node) {
+		gc_jpath_push_index(&j->path, i);
+		if (!cJSON_IsArray(row))
+			rc = gc_jfail(j, "expected a row of %zu numbers (%s%sshape [%zu][%zu]), got %s",
+				      cols, note ? note : "", note ? ", " : "", rows, cols, gc_json_kind(row));
+		else if ((size_t)cJSON_GetArraySize(row) != cols)
+			rc = gc_jfail(j, "expected a row of %zu numbers (%s%sshape [%zu][%zu]), got %d",
+				      cols, note ? note : "", note ? ", " : "", rows, cols,
+				      cJSON_GetArraySize(row));
+		gc_jpath_pop(&j->path);
+		if (rc)
+			return rc;
+		i++;
+	}
+	return gc_jfail(j, "expected shape [%zu][%zu]", rows, cols);
+}
+
+static int read_rows(gc_jctx *j, const cJSON *node, double *out, size_t cols)
+{
+	const cJSON *row;
+	size_t i = 0;
+
+	cJSON_ArrayForEach(row, node) {
+		gc_jpath_push_index(&j->path, i);
+		int rc = read_numbers(j, row, out + i * cols);
+		gc_jpath_pop(&j->path);
+		if (rc)
+			return -1;
+		i++;
+	}
+	return 0;
+}
+
+int gc_json_read_matrix(gc_jctx *j, const cJSON *node, size_t rows, size_t cols,
+                        const char *note, double *out, int *transposed)
+{
+	char paren[160];
+	size_t n, m;
+	int all_arrays, ragged;
+
+	if (transposed)
+		*transposed = 0;
+	note_paren(note, paren, sizeof paren);
+	if (!cJSON_IsArray(node))
+		return gc_jfail(j, "expected an array of shape [%zu][%zu]%s, got %s",
+				rows, cols, paren, gc_json_kind(node));
+	n = nested_shape(node, &all_arrays, &m, &ragged);
+	if (n == 0)
+		return gc_jfail(j, "expected shape [%zu][%zu]%s, got []", rows, cols, paren);
+	if (!cJSON_IsArray(node->child)) {
+		/* a flat array: allowed when one dimension is 1 */
+		if ((rows == 1 && n == cols) || (cols == 1 && n == rows))
+			return read_numbers(j, node, out);
+		if (all_arrays || n != rows)
+			return gc_jfail(j, "expected shape [%zu][%zu]%s, got [%zu]", rows, cols, paren, n);
+	}
+	if (all_arrays && !ragged) {
+		if (n == rows && m == cols)
+			return read_rows(j, node, out, cols);
+		if (transposed && rows != cols && n == cols && m == rows) {
+			*transposed = 1;
+			return read_rows(j, node, out, rows);
+		}
+		return gc_jfail(j, "expected shape [%zu][%zu]%s, got [%zu][%zu]", rows, cols, paren, n, m);
+	}
+	if (n == rows)
+		return bad_row(j, node, rows, cols, note);
+	return gc_jfail(j, "expected shape [%zu][%zu]%s, got %zu rows of different lengths",
+			rows, cols, paren, n);
+}
+
+void gc_json_format_double(double d, char buf[32])
+{
+	if (!isfinite(d)) {
+		strcpy(buf, "null");
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, 32, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			return;
+	}
+}
+
+gc_json_numstr gc_json_num(double d)
+{
+	gc_json_numstr n;
+
+	gc_json_format_double(d, n.s);
+	return n;
+}
+
+cJSON *gc_json_exact_number(double d)
+{
+	char buf[32];
+
+	if (!isfinite(d))
+		return cJSON_CreateNull();
+	gc_json_format_double(d, buf);
+	return cJSON_CreateRaw(buf);
+}
+
+cJSON *gc_json_exact_vector(const double *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < n; i++) {
+		cJSON *x = gc_json_exact_number(v[i]);
+		if (!x || !cJSON_AddItemToArray(a, x)) {
+			cJSON_Delete(x);
+			cJSON_Delete(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+cJSON *gc_json_exact_matrix(const double *v, size_t rows, size_t cols)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < rows; i++) {
+		cJSON *row = gc_json_exact_vector(v + i * cols, cols);
+		if (!row || !cJSON_AddItemToArray(a, row)) {
+			cJSON_Delete(row);
+			cJSON_Delete(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+int gc_json_make_exact(cJSON *node)
+{
+	cJSON *item = node ? node->child : NULL, *next;
+
+	for (; item; item = next) {
+		next = item->next;
+		if (cJSON_IsNumber(item)) {
+			cJSON *x = gc_json_exact_number(item->valuedouble);
+			if (!x)
+				return -1;
+			/* the replacement takes over the member's key */
+			x->string = item->string;
+			x->type |= item->type & cJSON_StringIsConst;
+			item->string = NULL;
+			cJSON_ReplaceItemViaPointer(node, item, x);
+		} else if (gc_json_make_exact(item)) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The note naming tensor t in messages: "W2, out_in: n_2 x n_1" or "b2: n_2". */
+static void tensor_note(const gc_case *c, const gc_tensor *t, char *buf, size_t size)
+{
+	size_t k = (size_t)t->layer;
+
+	if (t->name[0] == 'b')
+		snprintf(buf, size, "%s: n_%zu", t->name, k);
+	else if (c->layout == GC_LAYOUT_OUT_IN)
+		snprintf(buf, size, "%s, out_in: n_%zu x n_%zu", t->name, k, k - 1);
+	else
+		snprintf(buf, size, "%s, in_out: n_%zu x n_%zu", t->name, k - 1, k);
+}
+
+static int read_tensor_list(gc_jctx *j, const cJSON *node, const gc_case *c, int biases,
+                            double *out, unsigned char *given, unsigned char *transposed)
+{
+	const char *what = biases ? "vectors b1..b" : "matrices W1..W";
+	const cJSON *item;
+	size_t n, k = 0, per_layer = c->bias ? 2 : 1;
+
+	if (!cJSON_IsArray(node))
+		return gc_jfail(j, "expected an array of %zu %s%zu, got %s", c->n_layers, what,
+				c->n_layers, gc_json_kind(node));
+	n = (size_t)cJSON_GetArraySize(node);
+	if (n != c->n_layers)
+		return gc_jfail(j, "expected %zu %s%zu (one per weight layer), got %zu", c->n_layers,
+				what, c->n_layers, n);
+	cJSON_ArrayForEach(item, node) {
+		size_t ti = k * per_layer + (biases ? 1 : 0);
+		const gc_tensor *t = &c->tensors[ti];
+		char note[96];
+		int rc = 0, tr = 0;
+
+		gc_jpath_push_index(&j->path, k);
+		tensor_note(c, t, note, sizeof note);
+		if (given && cJSON_IsNull(item)) {
+			gc_jpath_pop(&j->path);
+			k++;
+			continue;
+		}
+		if (biases)
+			rc = gc_json_read_vector(j, item, t->rows, note, out + t->offset);
+		else
+			rc = gc_json_read_matrix(j, item, t->rows, t->cols, note, out + t->offset,
+						 transposed ? &tr : NULL);
+		if (rc)
+			return -1;
+		if (transposed)
+			transposed[ti] = (unsigned char)tr;
+		if (given)
+			memset(given + t->offset, 1, t->rows * t->cols);
+		gc_jpath_pop(&j->path);
+		k++;
+	}
+	return 0;
+}
+
+int gc_json_read_params(gc_jctx *j, const cJSON *node, const gc_case *c, double *out,
+                        unsigned char *given, unsigned char *transposed)
+{
+	static const char *const keys[] = { "weights", "biases", NULL };
+	const cJSON *w, *b;
+
+	if (gc_json_check_keys(j, node, keys))
+		return -1;
+	if (given)
+		memset(given, 0, c->n_params);
+	if (transposed)
+		memset(transposed, 0, c->n_tensors);
+	w = cJSON_GetObjectItemCaseSensitive(node, "weights");
+	b = cJSON_GetObjectItemCaseSensitive(node, "biases");
+	gc_jpath_push_key(&j->path, "weights");
+	if (!w && !given)
+		return gc_jfail(j, "missing (expected %zu matrices W1..W%zu)", c->n_layers, c->n_layers);
+	if (w && read_tensor_list(j, w, c, 0, out, given, transposed))
+		return -1;
+	gc_jpath_pop(&j->path);
+	gc_jpath_push_key(&j->path, "biases");
+	if (b && !c->bias)
+		return gc_jfail(j, "given, but the case has no biases (\"bias\": false)");
+	if (!b && c->bias && !given)
+		return gc_jfail(j, "missing (the case has biases; \"bias\": false turns them off)");
+	if (b && read_tensor_list(j, b, c, 1, out, given, transposed))
+		return -1;
+	gc_jpath_pop(&j->path);
+	return 0;
+}
+
+cJSON *gc_json_exact_params(const gc_case *c, const double *v)
+{
+	cJSON *obj = cJSON_CreateObject(), *w = cJSON_CreateArray(), *b = NULL;
+
+	if (c->bias)
+		b = cJSON_CreateArray();
+	if (!obj || !w || (c->bias && !b))
+		goto fail;
+	for (size_t t = 0; t < c->n_tensors; t++) {
+		const gc_tensor *ten = &c->tensors[t];
+		int is_bias = ten->name[0] == 'b';
+		cJSON *x = is_bias ? gc_json_exact_vector(v + ten->offset, ten->rows)
+				   : gc_json_exact_matrix(v + ten->offset, ten->rows, ten->cols);
+		if (!x || !cJSON_AddItemToArray(is_bias ? b : w, x)) {
+			cJSON_Delete(x);
+			goto fail;
+		}
+	}
+	if (!cJSON_AddItemToObject(obj, "weights", w))
+		goto fail;
+	w = NULL;
+	if (b && !cJSON_AddItemToObject(obj, "biases", b))
+		goto fail;
+	return obj;
+fail:
+	cJSON_Delete(w);
+	cJSON_Delete(b);
+	cJSON_Delete(obj);
+	return NULL;
+}
