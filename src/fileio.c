@@ -13,58 +13,6 @@ static int fail_errno(gc_error *err, const char *path, const char *what)
 	return -1;
 }
 
-int gc_read_file(const char *path, size_t max, char **data, size_t *len, gc_error *err)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t used = 0, cap = 0;
-	int rc = -1;
-
-	if (!fp)
-		return fail_errno(err, path, "cannot open");
-	for (;;) {
-		if (used == cap) {
-			size_t grown = cap ? cap * 2 : 65536;
-			char *p;
-
-			if (cap > max) {
-				snprintf(err->file, sizeof err->file, "%s", path);
-				gc_error_set(err, "file is larger than %zu bytes", max);
-				goto out;
-			}
-			p = realloc(buf, grown + 1);
-			if (!p) {
-				fail_errno(err, path, "cannot read");
-				goto out;
-			}
-			buf = p;
-			cap = grown;
-		}
-		size_t got = fread(buf + used, 1, cap - used, fp);
-		used += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		fail_errno(err, path, "cannot read");
-		goto out;
-	}
-	if (used > max) {
-		snprintf(err->file, sizeof err->file, "%s", path);
-		gc_error_set(err, "file is larger than %zu bytes", max);
-		goto out;
-	}
-	buf[used] = '\0';
-	*data = buf;
-	*len = used;
-	buf = NULL;
-	rc = 0;
-out:
-	free(buf);
-	fclose(fp);
-	return rc;
-}
-
 int gc_atomic_open(gc_atomic_file *f, const char *path, gc_error *err)
 {
 	size_t n = strlen(path) + sizeof ".tmp.XXXXXX";

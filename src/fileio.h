@@ -1,14 +1,10 @@
-/* fileio.h - reading whole files and writing files atomically. */
+/* fileio.h - writing files atomically. */
 #ifndef GC_FILEIO_H
 #define GC_FILEIO_H
 
 #include <stddef.h>
 #include <stdio.h>
 #include "error.h"
-
-/* Reads the file at path (at most max bytes) into a new NUL-terminated buffer
- * (*data, free with free) of *len bytes.  Returns 0, or -1 with err set. */
-int gc_read_file(const char *path, size_t max, char **data, size_t *len, gc_error *err);
 
 /* A file being written under a temporary name in the destination's folder; it
  * replaces the destination only on gc_atomic_commit, so a killed run never leaves

@@ -1,13 +1,13 @@
 /* runner.c - one case from file to verdict (see runner.h). */
 #include <math.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "exec.h"
 #include "fileio.h"
 #include "gradfile.h"
+#include "jsonutil.h"
 #include "net.h"
 #include "report.h"
 #include "runner.h"
@@ -279,7 +279,7 @@ static int record_gradient(gc_case_outcome *out, const gc_run_options *ro, const
 		gc_error_set(err, "out of memory");
 		goto out;
 	}
-	if (!ro->force && gc_read_file(path, SIZE_MAX / 2, &old, &old_len, &ignored) == 0 &&
+	if (!ro->force && gc_json_read_file(path, &old, &old_len, &ignored) == 0 &&
 	    (old_len != strlen(text) || memcmp(old, text, old_len) != 0)) {
 		out->kept_record = path;
 		path = NULL;
