@@ -27,8 +27,15 @@
 #include "case.h"
 #include "jsonutil.h"
 
-#define MAX_PARAMS ((size_t)1 << 31)    /* doubles in theta */
-#define MAX_VALUES ((size_t)1 << 31)    /* batch * (n_0 + ... + n_L) activations */
+/* Caps checked before anything is allocated; a build may lower them (make fuzz does). */
+#ifndef GC_CASE_MAX_PARAMS
+#define GC_CASE_MAX_PARAMS ((size_t)1 << 31)
+#endif
+#ifndef GC_CASE_MAX_VALUES
+#define GC_CASE_MAX_VALUES ((size_t)1 << 31)
+#endif
+#define MAX_PARAMS GC_CASE_MAX_PARAMS   /* doubles in theta */
+#define MAX_VALUES GC_CASE_MAX_VALUES   /* batch * (n_0 + ... + n_L) activations */
 #define MAX_INT 9007199254740992.0      /* 2^53: integers beyond are not exact */
 #define MAX_SEED 4294967295.0
 
@@ -149,6 +156,10 @@ static int read_name(loader *ld, const char *path)
 		end = base + strlen(base);
 		if (end - base > 5 && strcmp(end - 5, ".json") == 0)
 			end -= 5;
+		if (end == base) {
+			base = "case";
+			end = base + 4;
+		}
 		ld->c->name = dup_string(base, (size_t)(end - base));
 	}
 	return ld->c->name ? 0 : oom(ld);
@@ -662,13 +673,13 @@ static int read_samples(loader *ld, const cJSON *node, const char *key, size_t w
 	return 0;
 }
 
+/* After find_batch, which load() runs before read_params so that the size checks come
+ * before any large allocation. */
 static int read_inputs_targets(loader *ld)
 {
 	gc_case *c = ld->c;
 	size_t m = c->sizes[c->n_layers];
 
-	if (find_batch(ld))
-		return -1;
 	c->inputs = calloc(c->batch * c->sizes[0], sizeof *c->inputs);
 	c->targets = calloc(c->batch * m, sizeof *c->targets);
 	if (!c->inputs || !c->targets)
@@ -805,7 +816,7 @@ static int load(loader *ld, const char *path)
 		return gc_jfail(&ld->j, "a case must be a JSON object, got %s", gc_json_kind(ld->root));
 	if (gc_json_check_keys(&ld->j, ld->root, keys)
 	    || read_name(ld, path) || read_layers(ld) || read_activations(ld)
-	    || read_bias_layout(ld) || read_loss(ld) || layout_tensors(ld)
+	    || read_bias_layout(ld) || read_loss(ld) || layout_tensors(ld) || find_batch(ld)
 	    || read_check(ld) || read_params(ld) || read_inputs_targets(ld) || read_expect(ld))
 		return -1;
 	return 0;

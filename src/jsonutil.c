@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include "jsonutil.h"
 
+#define GC_STR_(x) #x
+#define GC_STR(x) GC_STR_(x)
+
 static int read_stream(FILE *f, char **text, size_t *len, gc_error *err)
 {
 	char *buf, *grown;
@@ -79,15 +82,64 @@ static int only_space(const char *p, const char *end)
 	return 1;
 }
 
+/* cJSON skips every byte below 0x20 as white space (a NUL too); JSON allows none but
+ * tab, newline and carriage return, and inside strings none at all. */
+static const char *find_control(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			return p;
+	return NULL;
+}
+
+/* The nesting depth of arrays and objects just before at (strings skipped). */
+static size_t depth_at(const char *p, const char *at)
+{
+	size_t depth = 0;
+
+	for (; p < at; p++) {
+		if (*p == '"') {
+			for (p++; p < at && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+		} else if (*p == '[' || *p == '{') {
+			depth++;
+		} else if ((*p == ']' || *p == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return depth;
+}
+
+/* Why cJSON stopped at p (text + len is the end), when a common reason fits. */
+static const char *parse_hint(const char *text, size_t len, const char *p)
+{
+	static const char *const nonfinite[] = { "NaN", "nan", "Inf", "inf", "-NaN", "-nan",
+						 "-Inf", "-inf" };
+	size_t rest = (size_t)(text + len - p);
+
+	for (size_t i = 0; i < sizeof nonfinite / sizeof *nonfinite; i++)
+		if (rest >= strlen(nonfinite[i]) && memcmp(p, nonfinite[i], strlen(nonfinite[i])) == 0)
+			return " (NaN and Infinity are not JSON numbers)";
+	if (depth_at(text, p) >= CJSON_NESTING_LIMIT)
+		return " (arrays and objects nested more than " GC_STR(CJSON_NESTING_LIMIT) " deep)";
+	return "";
+}
+
 cJSON *gc_json_parse(const char *text, size_t len, gc_error *err)
 {
-	const char *end = NULL;
+	const char *end = NULL, *ctl;
 	cJSON *root;
 
 	err->line = err->col = 0;
 	if (only_space(text, text + len)) {
 		gc_error_set(err, "invalid JSON (empty input)");
 		err->line = err->col = 1;
+		return NULL;
+	}
+	if ((ctl = find_control(text, text + len))) {
+		gc_error_set(err, "invalid JSON (control character 0x%02x)", (unsigned char)*ctl);
+		gc_jsonpos_linecol(text, (size_t)(ctl - text), &err->line, &err->col);
 		return NULL;
 	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
@@ -99,7 +151,8 @@ cJSON *gc_json_parse(const char *text, size_t len, gc_error *err)
 			end++;
 	}
 	else
-		gc_error_set(err, "invalid JSON");
+		gc_error_set(err, "invalid JSON%s",
+			     end && end >= text && end <= text + len ? parse_hint(text, len, end) : "");
 	cJSON_Delete(root);
 	if (end && end >= text && end <= text + len)
 		gc_jsonpos_linecol(text, (size_t)(end - text), &err->line, &err->col);
