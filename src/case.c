@@ -27,15 +27,19 @@
 #include "case.h"
 #include "jsonutil.h"
 
-/* Caps checked before anything is allocated; a build may lower them (make fuzz does). */
+/* The default caps; a build may lower them (make fuzz does). */
 #ifndef GC_CASE_MAX_PARAMS
-#define GC_CASE_MAX_PARAMS ((size_t)1 << 31)
+#define GC_CASE_MAX_PARAMS ((size_t)1 << 26)
 #endif
 #ifndef GC_CASE_MAX_VALUES
-#define GC_CASE_MAX_VALUES ((size_t)1 << 31)
+#define GC_CASE_MAX_VALUES ((size_t)1 << 26)
 #endif
-#define MAX_PARAMS GC_CASE_MAX_PARAMS   /* doubles in theta */
-#define MAX_VALUES GC_CASE_MAX_VALUES   /* batch * (n_0 + ... + n_L) activations */
+
+const gc_case_limits gc_case_default_limits = {
+	.max_file = (size_t)64 << 20,
+	.max_params = GC_CASE_MAX_PARAMS,
+	.max_values = GC_CASE_MAX_VALUES,
+};
 #define MAX_INT 9007199254740992.0      /* 2^53: integers beyond are not exact */
 #define MAX_SEED 4294967295.0
 
@@ -48,6 +52,7 @@ typedef struct loader {
 	const cJSON *inputs, *targets, *data;
 	int inputs_flat, targets_flat;
 	double data_seed;
+	const gc_case_limits *lim;
 } loader;
 
 static const struct { const char *name; gc_act_kind kind; } act_names[] = {
@@ -349,7 +354,7 @@ static int add_size(size_t *sum, size_t a, size_t b, size_t limit)
 	return 0;
 }
 
-/* Counts the parameters (refusing more than MAX_PARAMS before anything is
+/* Counts the parameters (refusing more than the cap before anything is
  * allocated) and lays out the named tensors in theta. */
 static int layout_tensors(loader *ld)
 {
@@ -358,12 +363,12 @@ static int layout_tensors(loader *ld)
 
 	c->n_params = 0;
 	for (size_t k = 1; k <= L; k++)
-		if (add_size(&c->n_params, c->sizes[k], c->sizes[k - 1], MAX_PARAMS)
-		    || (c->bias && add_size(&c->n_params, c->sizes[k], 1, MAX_PARAMS))) {
+		if (add_size(&c->n_params, c->sizes[k], c->sizes[k - 1], ld->lim->max_params)
+		    || (c->bias && add_size(&c->n_params, c->sizes[k], 1, ld->lim->max_params))) {
 			gc_jpath_push_key(&ld->j.path, "layers");
-			return gc_jfail(&ld->j, "the network has more than %zu parameters (W%zu alone "
-					"is %zu x %zu); refusing to allocate", MAX_PARAMS, k,
-					c->sizes[k], c->sizes[k - 1]);
+			return gc_jfail(&ld->j, "the network has more than %zu parameters (passed at "
+					"W%zu, %zu x %zu); refusing to allocate (--max-params raises "
+					"the cap)", ld->lim->max_params, k, c->sizes[k], c->sizes[k - 1]);
 		}
 	c->n_tensors = L * (c->bias ? 2 : 1);
 	c->tensors = calloc(c->n_tensors, sizeof *c->tensors);
@@ -576,8 +581,8 @@ static int find_batch(loader *ld)
 	if (read_data_block(ld, ld->inputs || ld->targets))
 		return -1;
 	for (size_t k = 0; k <= c->n_layers && !too_big; k++)
-		too_big = add_size(&sum, c->sizes[k], 1, MAX_VALUES);
-	if (too_big || add_size(&total, c->batch, sum, MAX_VALUES)) {
+		too_big = add_size(&sum, c->sizes[k], 1, ld->lim->max_values);
+	if (too_big || add_size(&total, c->batch, sum, ld->lim->max_values)) {
 		if (ld->inputs || ld->targets) {
 			gc_jpath_push_key(&ld->j.path, ld->inputs ? "inputs" : "targets");
 		} else {
@@ -586,8 +591,8 @@ static int find_batch(loader *ld)
 				gc_jpath_push_key(&ld->j.path, "batch");
 		}
 		return gc_jfail(&ld->j, "%zu samples through layers of %s%zu units in all need more "
-				"than %zu values; refusing to allocate", c->batch, too_big ? "over " : "",
-				too_big ? MAX_VALUES : sum, MAX_VALUES);
+				"than %zu values; refusing to allocate (--max-values raises the cap)", c->batch, too_big ? "over " : "",
+				too_big ? ld->lim->max_values : sum, ld->lim->max_values);
 	}
 	return 0;
 }
@@ -822,9 +827,10 @@ static int load(loader *ld, const char *path)
 	return 0;
 }
 
-int gc_case_parse(const char *text, size_t len, const char *path, gc_case **out, gc_error *err)
+static int parse_limited(const char *text, size_t len, const char *path,
+                         const gc_case_limits *lim, gc_case **out, gc_error *err)
 {
-	loader ld = { .j = { .text = text, .len = len, .err = err } };
+	loader ld = { .j = { .text = text, .len = len, .err = err }, .lim = lim };
 	int rc = -1;
 
 	*out = NULL;
@@ -855,18 +861,29 @@ out:
 	return rc;
 }
 
-int gc_case_load(const char *path, gc_case **out, gc_error *err)
+int gc_case_parse(const char *text, size_t len, const char *path, gc_case **out, gc_error *err)
+{
+	return parse_limited(text, len, path, &gc_case_default_limits, out, err);
+}
+
+int gc_case_load_limited(const char *path, const gc_case_limits *lim, gc_case **out,
+                         gc_error *err)
 {
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
 	*out = NULL;
-	if (gc_json_read_file(path, &text, &len, err))
+	if (gc_json_read_file(path, lim->max_file, &text, &len, err))
 		return -1;
-	rc = gc_case_parse(text, len, path, out, err);
+	rc = parse_limited(text, len, path, lim, out, err);
 	free(text);
 	return rc;
+}
+
+int gc_case_load(const char *path, gc_case **out, gc_error *err)
+{
+	return gc_case_load_limited(path, &gc_case_default_limits, out, err);
 }
 
 /* ---- resolve ------------------------------------------------------------------ */

@@ -70,11 +70,25 @@ typedef struct gc_case {
 	cJSON *json;            /* the parsed file, kept for resolve */
 } gc_case;
 
+/* Caps on what a case may ask for, checked before anything is allocated. */
+typedef struct gc_case_limits {
+	size_t max_file;        /* bytes of any JSON input (case, gradient file, --exec output) */
+	size_t max_params;      /* parameters */
+	size_t max_values;      /* batch x (n_0 + ... + n_L) activations */
+} gc_case_limits;
+
+/* 64 MiB, 2^26 parameters, 2^26 values. */
+extern const gc_case_limits gc_case_default_limits;
+
 /* Loads and validates the case at path, expanding init and data with GSL's
  * generators.  On success *out owns a new case (free with gc_case_free).  On
  * failure fills err (file, line:col where known, key path in the message) and
  * returns nonzero. */
 int gc_case_load(const char *path, gc_case **out, gc_error *err);
+
+/* gc_case_load with other limits than gc_case_default_limits. */
+int gc_case_load_limited(const char *path, const gc_case_limits *lim, gc_case **out,
+                         gc_error *err);
 
 /* Same, from a buffer; path is used for the name and the messages. */
 int gc_case_parse(const char *text, size_t len, const char *path, gc_case **out, gc_error *err);

@@ -64,14 +64,14 @@ out:
 	return rc;
 }
 
-int gc_gradfile_load(const char *path, const gc_case *c, double *grad,
+int gc_gradfile_load(const char *path, size_t max_file, const gc_case *c, double *grad,
                      unsigned char *transposed, int *has_loss, double *loss, gc_error *err)
 {
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (gc_json_read_file(path, &text, &len, err))
+	if (gc_json_read_file(path, max_file, &text, &len, err))
 		return -1;
 	rc = gc_gradfile_parse(text, len, path, c, grad, transposed, has_loss, loss, err);
 	free(text);

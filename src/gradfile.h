@@ -19,8 +19,8 @@ int gc_gradfile_parse(const char *text, size_t len, const char *path, const gc_c
                       double *grad, unsigned char *transposed, int *has_loss, double *loss,
                       gc_error *err);
 
-/* The same, reading the file at path (at most 64 MiB). */
-int gc_gradfile_load(const char *path, const gc_case *c, double *grad,
+/* The same, reading the file at path (at most max_file bytes). */
+int gc_gradfile_load(const char *path, size_t max_file, const gc_case *c, double *grad,
                      unsigned char *transposed, int *has_loss, double *loss, gc_error *err);
 
 /* The gradient file text of grad for case c, every number written so that it reads

@@ -12,7 +12,15 @@
 #define GC_STR_(x) #x
 #define GC_STR(x) GC_STR_(x)
 
-static int read_stream(FILE *f, char **text, size_t *len, gc_error *err)
+static void too_large(gc_error *err, size_t max)
+{
+	if (max >= (size_t)1 << 20)
+		gc_error_set(err, "file is larger than %zu MiB", max >> 20);
+	else
+		gc_error_set(err, "file is larger than %zu bytes", max);
+}
+
+static int read_stream(FILE *f, size_t max, char **text, size_t *len, gc_error *err)
 {
 	char *buf, *grown;
 	size_t cap = 1 << 16, n = 0, got;
@@ -30,9 +38,9 @@ static int read_stream(FILE *f, char **text, size_t *len, gc_error *err)
 		}
 		got = fread(buf + n, 1, cap - n - 1, f);
 		n += got;
-		if (n > GC_JSON_MAX_FILE) {
+		if (n > max) {
 			free(buf);
-			gc_error_set(err, "file is larger than %zu MiB", GC_JSON_MAX_FILE >> 20);
+			too_large(err, max);
 			return -1;
 		}
 	} while (got > 0);
@@ -51,7 +59,7 @@ oom:
 	return -1;
 }
 
-int gc_json_read_file(const char *path, char **text, size_t *len, gc_error *err)
+int gc_json_read_file(const char *path, size_t max, char **text, size_t *len, gc_error *err)
 {
 	FILE *f;
 	struct stat st;
@@ -64,11 +72,11 @@ int gc_json_read_file(const char *path, char **text, size_t *len, gc_error *err)
 		gc_error_set(err, "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > GC_JSON_MAX_FILE) {
-		gc_error_set(err, "file is larger than %zu MiB", GC_JSON_MAX_FILE >> 20);
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
+		too_large(err, max);
 		rc = -1;
 	} else {
-		rc = read_stream(f, text, len, err);
+		rc = read_stream(f, max, text, len, err);
 	}
 	fclose(f);
 	return rc;

@@ -10,11 +10,10 @@
 #include "jsonpos.h"
 #include "case.h"
 
-#define GC_JSON_MAX_FILE ((size_t)64 << 20)     /* larger inputs are refused */
-
-/* Reads the whole file at path (at most GC_JSON_MAX_FILE bytes) into a new
- * NUL-terminated buffer *text (free with free()).  Sets err->file to path. */
-int gc_json_read_file(const char *path, char **text, size_t *len, gc_error *err);
+/* Reads the whole file at path (at most max bytes, checked before and while
+ * reading) into a new NUL-terminated buffer *text (free with free()).  Sets
+ * err->file to path. */
+int gc_json_read_file(const char *path, size_t max, char **text, size_t *len, gc_error *err);
 
 /* Parses text; on a syntax error (or trailing garbage) sets err->msg to
  * "invalid JSON (...)" and err->line/col, and returns NULL.  Free with cJSON_Delete. */

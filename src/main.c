@@ -66,6 +66,12 @@ static const char usage_text[] =
 "  --seed S         seed for --fast and --sample (default 0)\n"
 "  --shard K/N      check only shard K of N (1-based); merge the JSON reports\n"
 "                   with gradcheck merge\n"
+"  --max-params N   refuse cases with more than N parameters (default 67108864)\n"
+"  --max-values N   refuse cases whose batch x (sum of layer sizes) exceeds N\n"
+"                   (default 67108864)\n"
+"  --max-input-mib N\n"
+"                   refuse JSON inputs (cases, gradient files, --exec output)\n"
+"                   over N MiB (default 64)\n"
 "  --help           show this help and exit\n"
 "  --version        show the version and exit\n"
 "\n"
@@ -119,6 +125,15 @@ static unsigned long parse_count(const char *opt, const char *arg, unsigned long
 	return v;
 }
 
+static size_t parse_mib(const char *opt, const char *arg)
+{
+	unsigned long mib = parse_count(opt, arg, 1);
+
+	if (mib > SIZE_MAX >> 21)
+		die_usage("--max-input-mib: '%s' MiB is more than this machine can address", arg);
+	return (size_t)mib << 20;
+}
+
 static void parse_shard(const char *arg, gc_options *o)
 {
 	unsigned k, n;
@@ -153,7 +168,8 @@ typedef struct cli {
 enum {
 	OPT_STEP = 256, OPT_RTOL, OPT_ATOL, OPT_METHOD, OPT_EXEC, OPT_GRAD, OPT_TIMEOUT,
 	OPT_RECORD, OPT_GOLDEN, OPT_FORCE, OPT_FORMAT, OPT_SHOW, OPT_JOBS, OPT_FAST,
-	OPT_SAMPLE, OPT_SEED, OPT_SHARD, OPT_HELP, OPT_VERSION
+	OPT_SAMPLE, OPT_SEED, OPT_SHARD, OPT_MAX_PARAMS, OPT_MAX_VALUES, OPT_MAX_INPUT,
+	OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -174,6 +190,9 @@ static const struct option long_options[] = {
 	{"sample", required_argument, NULL, OPT_SAMPLE},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"shard", required_argument, NULL, OPT_SHARD},
+	{"max-params", required_argument, NULL, OPT_MAX_PARAMS},
+	{"max-values", required_argument, NULL, OPT_MAX_VALUES},
+	{"max-input-mib", required_argument, NULL, OPT_MAX_INPUT},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0}
@@ -216,6 +235,9 @@ static void parse_option(int opt, const char *arg, cli *c)
 	case OPT_SAMPLE: o->sample = parse_count("--sample", arg, 1); break;
 	case OPT_SEED: o->seed = parse_count("--seed", arg, 0); break;
 	case OPT_SHARD: parse_shard(arg, o); break;
+	case OPT_MAX_PARAMS: c->run.limits.max_params = parse_count("--max-params", arg, 1); break;
+	case OPT_MAX_VALUES: c->run.limits.max_values = parse_count("--max-values", arg, 1); break;
+	case OPT_MAX_INPUT: c->run.limits.max_file = parse_mib("--max-input-mib", arg); break;
 	case OPT_HELP: usage(EXIT_PASS); break;
 	case OPT_VERSION: printf("gradcheck %s\n", GC_VERSION); exit(EXIT_PASS);
 	default: usage(EXIT_ERROR);
@@ -230,6 +252,7 @@ static void parse_args(int argc, char **argv, cli *c)
 	memset(c, 0, sizeof *c);
 	gc_options_init(&c->run.check);
 	c->run.timeout = 30;
+	c->run.limits = gc_case_default_limits;
 	c->format = GC_FORMAT_TEXT;
 	while ((opt = getopt_long(argc, argv, "o:", long_options, NULL)) != -1)
 		parse_option(opt, optarg, c);
@@ -408,7 +431,7 @@ static int run_check(cli *c, int argc, char **argv)
 	return status;
 }
 
-static gc_case *load_one(int argc, char **argv, const char *command)
+static gc_case *load_one(const cli *c, int argc, char **argv, const char *command)
 {
 	gc_case *cs;
 	gc_error err = {0};
@@ -416,7 +439,7 @@ static gc_case *load_one(int argc, char **argv, const char *command)
 
 	if (argc != 1)
 		die_usage("%s takes exactly one case", command);
-	if (gc_case_load(argv[0], &cs, &err) != 0) {
+	if (gc_case_load_limited(argv[0], &c->run.limits, &cs, &err) != 0) {
 		gc_error_format(&err, msg, sizeof msg);
 		fprintf(stderr, "gradcheck: %s\n", msg);
 		exit(EXIT_ERROR);
@@ -434,9 +457,9 @@ static int print_string(char *s)
 	return ok ? EXIT_PASS : EXIT_ERROR;
 }
 
-static int run_grad(int argc, char **argv)
+static int run_grad(const cli *c, int argc, char **argv)
 {
-	gc_case *cs = load_one(argc, argv, "grad");
+	gc_case *cs = load_one(c, argc, argv, "grad");
 	gc_net *net = NULL;
 	double *grad = malloc(cs->n_params * sizeof *grad);
 	double loss;
@@ -452,9 +475,9 @@ static int run_grad(int argc, char **argv)
 	return status;
 }
 
-static int run_resolve(int argc, char **argv)
+static int run_resolve(const cli *c, int argc, char **argv)
 {
-	gc_case *cs = load_one(argc, argv, "resolve");
+	gc_case *cs = load_one(c, argc, argv, "resolve");
 	int status = print_string(gc_case_resolve(cs));
 
 	gc_case_free(cs);
@@ -504,9 +527,9 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (strcmp(command, "grad") == 0)
-		return run_grad(argc, argv);
+		return run_grad(&c, argc, argv);
 	if (strcmp(command, "resolve") == 0)
-		return run_resolve(argc, argv);
+		return run_resolve(&c, argc, argv);
 	if (strcmp(command, "merge") == 0)
 		return run_merge(&c, argc, argv);
 	return run_check(&c, argc, argv);

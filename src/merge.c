@@ -139,7 +139,7 @@ static int load_shard(gc_shard *s, gc_error *err)
 	gc_jctx *j = &s->j;
 
 	j->err = err;
-	if (gc_json_read_file(s->path, &s->text, &s->len, err))
+	if (gc_json_read_file(s->path, gc_case_default_limits.max_file, &s->text, &s->len, err))
 		return GC_EINVAL;
 	s->root = gc_json_parse(s->text, s->len, err);
 	if (!s->root)

@@ -12,7 +12,6 @@
 #include "report.h"
 #include "runner.h"
 
-#define GC_EXEC_MAX_OUTPUT ((size_t)256 << 20)
 #define GC_EXPECT_SHOWN 3       /* mismatching elements named per expect check */
 
 /* Appends a printf-formatted note; returns nonzero when out of memory. */
@@ -96,7 +95,7 @@ static int gradient_from_exec(const gc_run_options *ro, const gc_case *c, double
 		return -1;
 	}
 	if (gc_exec_run(ro->exec_cmd, resolved, strlen(resolved), ro->timeout,
-	                GC_EXEC_MAX_OUTPUT, &res, err) != GC_OK)
+	                ro->limits.max_file, &res, err) != GC_OK)
 		goto out;
 	if (gc_exec_describe(&res, what, sizeof what)) {
 		gc_error_set(err, "--exec '%s' failed: %s%s%s", ro->exec_cmd, what,
@@ -123,7 +122,7 @@ static int gradient_under_test(const gc_run_options *ro, const gc_case *c, const
 		return gradient_from_exec(ro, c, grad, transposed, err);
 	if (ro->grad_path) {
 		int has_loss;
-		return gc_gradfile_load(ro->grad_path, c, grad, transposed, &has_loss, &loss, err);
+		return gc_gradfile_load(ro->grad_path, ro->limits.max_file, c, grad, transposed, &has_loss, &loss, err);
 	}
 	if (gc_net_gradient(net, &loss, grad) != GC_OK) {
 		gc_error_set(err, "out of memory");
@@ -227,7 +226,7 @@ static int check_golden(gc_case_outcome *out, const gc_run_options *ro, const gc
 		gc_error_set(err, "out of memory");
 		goto out;
 	}
-	if (gc_gradfile_load(path, c, golden, transposed, &has_loss, &loss, err) != 0)
+	if (gc_gradfile_load(path, ro->limits.max_file, c, golden, transposed, &has_loss, &loss, err) != 0)
 		goto out;
 	rc = 0;
 	for (size_t t = 0; t < c->n_tensors && rc == 0; t++) {
@@ -279,7 +278,7 @@ static int record_gradient(gc_case_outcome *out, const gc_run_options *ro, const
 		gc_error_set(err, "out of memory");
 		goto out;
 	}
-	if (!ro->force && gc_json_read_file(path, &old, &old_len, &ignored) == 0 &&
+	if (!ro->force && gc_json_read_file(path, ro->limits.max_file, &old, &old_len, &ignored) == 0 &&
 	    (old_len != strlen(text) || memcmp(old, text, old_len) != 0)) {
 		out->kept_record = path;
 		path = NULL;
@@ -325,7 +324,7 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 
 	memset(out, 0, sizeof *out);
 	memset(&err, 0, sizeof err);
-	if (gc_case_load(path, &c, &err) != 0) {
+	if (gc_case_load_limited(path, &ro->limits, &c, &err) != 0) {
 		out->name = name_from_path(path);
 		rc = out->name ? set_error(out, &err) : GC_ENOMEM;
 		goto out;

@@ -16,6 +16,7 @@ typedef struct gc_run_options {
 	const char *record_dir; /* --record DIR, or NULL */
 	const char *golden_dir; /* --golden DIR, or NULL */
 	int force;              /* --force: --record may replace different files */
+	gc_case_limits limits;  /* caps on cases, gradient files and --exec output */
 } gc_run_options;
 
 /* What checking one case produced; report points into the other fields. */

@@ -81,8 +81,8 @@ static const struct bad_case {
 	{ "bad_expect_gradient.json", "expect.gradients.weights[1]: expected shape [3][4] (W2, out_in: n_2 x n_1), got [2][3]", 6, 46 },
 	{ "bad_expect_loss.json", "expect.loss: expected a number, got a string", 6, 22 },
 	{ "bad_expect_tolerance.json", "expect.tolerance: expected a number >= 0, got -1", 6, 27 },
-	{ "bad_too_many_params.json", "layers: the network has more than 2147483648 parameters (W1 alone is 100000000 x 100000000); refusing to allocate", 1, 12 },
-	{ "bad_too_many_values.json", "data.batch: 30 samples through layers of 100000003 units in all need more than 2147483648 values; refusing to allocate", 2, 20 },
+	{ "bad_too_many_params.json", "layers: the network has more than 67108864 parameters (passed at W1, 100000000 x 100000000); refusing to allocate (--max-params raises the cap)", 1, 12 },
+	{ "bad_too_many_values.json", "data.batch: 100000 samples through layers of 1003 units in all need more than 67108864 values; refusing to allocate (--max-values raises the cap)", 2, 20 },
 };
 
 START_TEST(test_bad_file)
@@ -256,7 +256,7 @@ START_TEST(test_flat_weight_out_in)
 			      " \"inputs\": [[1, 2]], \"targets\": [[3]]}");
 	const double theta[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0.1, 0.2, 0.3, 0.4, 0.5 };
 
-	ck_assert_str_eq(c->name, "test");
+	ck_assert_str_eq(c->name, "test");      /* from "mem/test.json" */
 	assert_tensor(c, 1, "W2", 10, 1, 5, 2);
 	assert_doubles(c->theta, theta, 15);
 	gc_case_free(c);

@@ -7,6 +7,8 @@
 #include "case.h"
 #include "gradfile.h"
 
+#define MAX_FILE gc_case_default_limits.max_file
+
 #define DIR "tests/data/grad/"
 
 /* layers [3, 2, 2], out_in, biases: W1 2x3, b1 2, W2 2x2, b2 2; 14 parameters. */
@@ -59,7 +61,7 @@ START_TEST(test_bad_gradfile)
 	gc_error err;
 
 	snprintf(path, sizeof path, DIR "%s", b->file);
-	ck_assert_int_ne(gc_gradfile_load(path, c, grad, tr, &has_loss, &loss, &err), 0);
+	ck_assert_int_ne(gc_gradfile_load(path, MAX_FILE, c, grad, tr, &has_loss, &loss, &err), 0);
 	ck_assert_str_eq(err.file, path);
 	ck_assert_msg(strstr(err.msg, b->msg) != NULL, "%s: got \"%s\", want \"%s\"", b->file,
 		      err.msg, b->msg);
@@ -77,7 +79,7 @@ START_TEST(test_good)
 	int has_loss = 0;
 	gc_error err;
 
-	ck_assert_int_eq(gc_gradfile_load(DIR "good.grad.json", c, grad, tr, &has_loss, &loss, &err), 0);
+	ck_assert_int_eq(gc_gradfile_load(DIR "good.grad.json", MAX_FILE, c, grad, tr, &has_loss, &loss, &err), 0);
 	ck_assert_int_eq(has_loss, 1);
 	ck_assert(loss == 0.5);
 	for (size_t i = 0; i < 14; i++)
@@ -98,7 +100,7 @@ START_TEST(test_transposed)
 	gc_error err;
 	const double w1_as_given[] = { 1, 4, 2, 5, 3, 6 };
 
-	ck_assert_int_eq(gc_gradfile_load(DIR "transposed.grad.json", c, grad, tr, &has_loss, &loss,
+	ck_assert_int_eq(gc_gradfile_load(DIR "transposed.grad.json", MAX_FILE, c, grad, tr, &has_loss, &loss,
 					  &err), 0);
 	ck_assert_int_eq(has_loss, 0);
 	ck_assert(loss == 42);
@@ -111,7 +113,7 @@ START_TEST(test_transposed)
 	ck_assert_int_eq(tr[2], 0);
 	ck_assert_int_eq(tr[3], 0);
 	/* without a flag array, still accepted */
-	ck_assert_int_eq(gc_gradfile_load(DIR "transposed.grad.json", c, grad, NULL, &has_loss,
+	ck_assert_int_eq(gc_gradfile_load(DIR "transposed.grad.json", MAX_FILE, c, grad, NULL, &has_loss,
 					  &loss, &err), 0);
 	gc_case_free(c);
 }
@@ -127,7 +129,7 @@ START_TEST(test_biases_unwanted)
 	gc_error err;
 	const char ok[] = "{\"gradients\": {\"weights\": [[[1, 2, 3], [4, 5, 6]], [[7, 8], [9, 10]]]}}";
 
-	ck_assert_int_ne(gc_gradfile_load(DIR "good.grad.json", c, grad, tr, &has_loss, &loss, &err), 0);
+	ck_assert_int_ne(gc_gradfile_load(DIR "good.grad.json", MAX_FILE, c, grad, tr, &has_loss, &loss, &err), 0);
 	ck_assert_str_eq(err.msg, "gradients.biases: given, but the case has no biases (\"bias\": false)");
 	ck_assert_int_eq(err.line, 9);
 	ck_assert_int_eq(err.col, 15);

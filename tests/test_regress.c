@@ -108,7 +108,7 @@ static size_t run_dir(const char *target, run_fn run)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		ck_assert_msg(gc_json_read_file(path, &text, &len, &err) == 0,
+		ck_assert_msg(gc_json_read_file(path, gc_case_default_limits.max_file, &text, &len, &err) == 0,
 			      "%s: %s", path, err.msg);
 		rc = run(text, len, &err);
 		if (valid)
