@@ -58,7 +58,7 @@ $(B)/tests/bin/%: tests/%.c tests/testutil.h $(LIB) $(HEADERS)
 
 # Test programs run from the top folder; GRADCHECK names the program they drive.
 check: deps
-	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB) $(TEST_BIN)
+	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB) $(TEST_BIN) $(BENCH_BIN)
 	@status=0; for t in $(TEST_BIN); do echo "== $$t"; \
 	  GRADCHECK=$(PROGRAM) $$t || status=1; done; \
 	echo "== html in a browser"; tests/html/browser_test.sh $(B)/tests/bin/test_html || status=1; \

@@ -17,6 +17,8 @@
 enum {
 	GC_FAST_DIRECTIONS = 4,         /* random directions per tensor in fast mode */
 	GC_CHUNK = 64,                  /* most work units a worker takes at a time */
+	GC_UNITS_PER_THREAD = 64,       /* element mode: fewer units per thread cost more to
+	                                   start than they save (a tiny network) */
 	GC_PROGRESS_EVERY = 1000        /* units between progress callbacks */
 };
 
@@ -37,6 +39,7 @@ struct gc_job {
 	const double *fast_h;           /* fast mode: (n_tensors) step per tensor */
 	gc_element *fast_out;           /* fast mode: (n_units) one result per direction */
 	size_t chunk;                   /* units a worker takes at a time */
+	size_t min_per_thread;          /* units that justify one more thread */
 	atomic_size_t next, done;
 	atomic_int stop;
 	pthread_mutex_t lock;           /* serialises progress callbacks */
@@ -261,15 +264,16 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static unsigned thread_count(const gc_options *o, size_t units)
+static unsigned thread_count(const gc_options *o, size_t units, size_t min_per_thread)
 {
 	unsigned long jobs = o->jobs;
+	size_t most = min_per_thread > 1 ? units / min_per_thread + 1 : units;
 	if (jobs == 0) {
 		long np = sysconf(_SC_NPROCESSORS_ONLN);
 		jobs = np > 0 ? (unsigned long)np : 1;
 	}
-	if (jobs > units)
-		jobs = units;
+	if (jobs > most)
+		jobs = most;
 	return jobs ? (unsigned)jobs : 1;
 }
 
@@ -277,7 +281,7 @@ static unsigned thread_count(const gc_options *o, size_t units)
 static int run_pool(gc_job *j, int need_copy)
 {
 	const gc_problem *p = j->p;
-	unsigned nt = thread_count(j->o, j->n_units), started = 0;
+	unsigned nt = thread_count(j->o, j->n_units, j->min_per_thread), started = 0;
 	gc_worker *w = calloc(nt, sizeof *w);
 	pthread_t *tid = calloc(nt, sizeof *tid);
 	int rc = GC_OK, lock_ok = 0;
@@ -562,7 +566,7 @@ static int check_elements(gc_result *r, const gc_problem *p, const gc_options *o
 			todo[m++] = i;
 
 	gc_job job = { .p = p, .o = o, .r = r, .run = element_unit,
-	               .n_units = n_todo, .todo = todo };
+	               .n_units = n_todo, .todo = todo, .min_per_thread = GC_UNITS_PER_THREAD };
 	rc = run_pool(&job, !p->moved);
 	if (rc)
 		goto out;

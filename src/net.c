@@ -4,8 +4,13 @@
  * Every activation matrix is batch-major, row-major: z[k], a[k] are (B, n_k).
  * Parameters are read in place from theta through gsl_matrix views; theta is
  * never written.  The moved-loss hook recomputes only what a change of one
- * parameter touches: one column of its layer, a rank-1 update of the next
- * layer, full products above that. */
+ * parameter touches, as changes added to the cached layers: one column of its
+ * layer, a rank-1 change of the next layer, then each sample's change carried
+ * through the layers above (da W, with W read as (n_in, n_out): a transposed
+ * copy for the out_in layout).  tanh and sigmoid of z0 + dz come from the cached
+ * f(z0) by addition identities (see "changes of activations").  Against a full
+ * forward pass the loss differs by rounding only (a few eps |L|, tested in
+ * tests/test_incremental.c); timings are in tests/bench/. */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -14,12 +19,16 @@
 #include <gsl/gsl_blas.h>
 #include "net.h"
 
-/* Per-worker buffers of the moved-loss hook (and of the full forward pass). */
+/* Per-worker buffers of the moved-loss hook (and of the full forward pass), each
+ * worker's in its own allocations. */
 typedef struct net_scratch {
-	double *zc, *ac;        /* (B) moved unit: new pre-activations, new activations */
+	double *dzc, *dac;      /* (B) moved unit: change of pre-activations, activations */
 	double *z0c, *a0c;      /* (B) moved unit: cached pre-activations, activations */
-	double *wcol;           /* (maxw) weights from the moved unit to the next layer */
-	double *z[2], *a[2];    /* (B, maxw) ping-pong layers above the moved one */
+	double *da;             /* (maxw) one sample's change of activations */
+	double *row[2];         /* (maxw) one sample's change of pre-activations, ping-pong */
+	double *z[2], *a[2];    /* (B, maxw) full pass: ping-pong layers; moved: the output */
+	size_t *nz;             /* (maxw) indices of nonzero changes */
+	double *mem;
 } net_scratch;
 
 struct gc_net {
@@ -29,10 +38,13 @@ struct gc_net {
 	size_t *end;            /* (L+1) end[k]: first index past layer k's parameters */
 	double **z, **a;        /* (L+1) cached layers at c->theta; a[0] = c->inputs */
 	double *cache;          /* storage of z[1..L] and a[1..L] */
+	const double **wio;     /* (L+1) W_k read as (n_{k-1}, n_k), k = 2..L */
+	double *wt;             /* storage of the transposed W_k (out_in layout) */
+	double **wmax;          /* (L+1) wmax[k][i] = max_v |wio[k][i][v]|, k = 2..L */
+	double *wmax_mem;
 	double base_loss;
 	unsigned workers;
 	net_scratch *scratch;   /* (workers) */
-	double *scratch_mem;
 };
 
 /* Where parameter i sits: layer k (from 1), unit u of layer k, input j (weights). */
@@ -135,18 +147,6 @@ static void act_forward(const gc_activation *f, size_t rows, size_t cols,
 	}
 }
 
-/* a = f(z) for pre-activations z that moved (by a small amount) from cached
- * values z0 with activations a0.  Every activation of the moved path goes
- * through here, so a shortcut from (z0, a0) belongs here; for now it is the
- * plain activation. */
-static void act_moved(const gc_activation *f, size_t rows, size_t cols,
-                      const double *z0, const double *a0, const double *z, double *a)
-{
-	(void)z0;
-	(void)a0;
-	act_forward(f, rows, cols, z, a);
-}
-
 /* dz = da * f'(z) (for softmax: the Jacobian-vector product of each row). */
 static void act_backward(const gc_activation *f, size_t rows, size_t cols,
                          const double *z, const double *a, const double *da, double *dz)
@@ -190,13 +190,138 @@ static void act_backward(const gc_activation *f, size_t rows, size_t cols,
 	}
 }
 
-/* Nonzero when some z and z0 lie on different sides of 0 (z > 0 against z <= 0). */
-static int signs_differ(const double *z0, const double *z, size_t n)
+/* ---- changes of activations ---------------------------------------------------- *
+ * The moved path carries changes: dz = z - z0 and da = f(z0 + dz) - f(z0) for
+ * cached z0, a0 = f(z0).  For tanh and sigmoid an addition identity gives da from
+ * the cached a0 and dz alone, without a call to tanh() or exp(), when |dz| is
+ * small (as it is for finite-difference steps).  It is still f evaluated at
+ * z0 + dz: the series below are exact to below a rounding error of the result
+ * for |dz| < GC_SMALL_DZ, and larger changes use the library function. */
+#define GC_SMALL_DZ 1e-3
+
+/* tanh(d) for |d| < GC_SMALL_DZ: d - d^3/3 + 2d^5/15; the next term, 17d^7/315,
+ * is below 1e-19 |d| there. */
+static double tanh_small(double d)
 {
-	for (size_t i = 0; i < n; i++)
-		if ((z0[i] > 0) != (z[i] > 0))
-			return 1;
-	return 0;
+	double d2 = d * d;
+	return d * (1.0 - d2 * (1.0 / 3.0 - d2 * (2.0 / 15.0)));
+}
+
+/* expm1(x) for |x| < GC_SMALL_DZ: x + x^2/2 + ... + x^5/120; the next term is
+ * below 2e-18 |x| there. */
+static double expm1_small(double x)
+{
+	return x * (1.0 + x / 2.0 * (1.0 + x / 3.0 * (1.0 + x / 4.0 * (1.0 + x / 5.0))));
+}
+
+/* tanh(z0 + dz) - t for t = tanh(z0) and |dz| < GC_SMALL_DZ: with tau = tanh(dz),
+ * tanh(z0 + dz) = (t + tau) / (1 + t tau), so the change is tau (1 - t^2) / (1 + t tau). */
+static inline double tanh_delta(double t, double dz)
+{
+	double tau = tanh_small(dz);
+	return tau * ((1.0 - t) * (1.0 + t)) / (1.0 + t * tau);
+}
+
+/* sigmoid(z0 + dz) - s for s = sigmoid(z0) and |dz| < GC_SMALL_DZ: with m = e^-dz - 1,
+ * sigmoid(z0 + dz) = s / (1 + (1 - s) m), so the change is -s (1 - s) m / (1 + (1 - s) m). */
+static inline double sigmoid_delta(double s, double dz)
+{
+	double m = expm1_small(-dz), q = 1.0 - s;
+	return -s * q * m / (1.0 + q * m);
+}
+
+/* The identities for n units, two at a time so that the compiler can use vector
+ * instructions at -O2; the units whose change is not small are redone by
+ * act_delta_plain() (see largest_change()). */
+static void tanh_delta_row(size_t n, const double *restrict t, const double *restrict dz,
+                           double *restrict da)
+{
+	size_t i = 0;
+	for (; i + 2 <= n; i += 2) {
+		da[i] = tanh_delta(t[i], dz[i]);
+		da[i + 1] = tanh_delta(t[i + 1], dz[i + 1]);
+	}
+	for (; i < n; i++)
+		da[i] = tanh_delta(t[i], dz[i]);
+}
+
+static void sigmoid_delta_row(size_t n, const double *restrict s, const double *restrict dz,
+                              double *restrict da)
+{
+	size_t i = 0;
+	for (; i + 2 <= n; i += 2) {
+		da[i] = sigmoid_delta(s[i], dz[i]);
+		da[i + 1] = sigmoid_delta(s[i + 1], dz[i + 1]);
+	}
+	for (; i < n; i++)
+		da[i] = sigmoid_delta(s[i], dz[i]);
+}
+
+/* The larger of m and |x|, m when x is NaN (compiles to maxsd, without branches). */
+static inline double max_abs(double m, double x)
+{
+	x = fabs(x);
+	return x > m ? x : m;
+}
+
+/* max |dz| over n entries, ignoring NaNs (the identities give NaN for them, as
+ * the functions would): a separate pass, because a branch inside the identity
+ * loops would stop them from using vector instructions. */
+static double largest_change(size_t n, const double *dz)
+{
+	double m0 = 0, m1 = 0;
+	size_t i = 0;
+	for (; i + 2 <= n; i += 2) {
+		m0 = max_abs(m0, dz[i]);
+		m1 = max_abs(m1, dz[i + 1]);
+	}
+	for (; i < n; i++)
+		m0 = max_abs(m0, dz[i]);
+	return m0 > m1 ? m0 : m1;
+}
+
+/* da = f(z0 + dz) - a0 by the activation itself, for every unit (all nonzero) or
+ * for those with |dz| not below GC_SMALL_DZ (NaN included). */
+static void act_delta_plain(const gc_activation *f, size_t n, const double *z0,
+                            const double *a0, const double *dz, double *da, int all)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!all && fabs(dz[i]) < GC_SMALL_DZ)
+			continue;
+		if (dz[i] == 0) {
+			da[i] = 0.0;
+			continue;
+		}
+		double z = z0[i] + dz[i], a;
+		act_forward(f, 1, 1, &z, &a);
+		da[i] = a - a0[i];
+	}
+}
+
+/* da = f(z0 + dz) - a0 for n units of a hidden layer (never softmax).  dzmax is
+ * max |dz| when the caller knows it, NaN otherwise. */
+static void act_delta(const gc_activation *f, size_t n, const double *z0, const double *a0,
+                      const double *dz, double *da, double dzmax)
+{
+	switch (f->kind) {
+	case GC_ACT_IDENTITY:
+		memcpy(da, dz, n * sizeof *da);
+		break;
+	case GC_ACT_TANH:
+	case GC_ACT_SIGMOID:
+		if (f->kind == GC_ACT_TANH)
+			tanh_delta_row(n, a0, dz, da);
+		else
+			sigmoid_delta_row(n, a0, dz, da);
+		if (isnan(dzmax))
+			dzmax = largest_change(n, dz);
+		if (!(dzmax < GC_SMALL_DZ))
+			act_delta_plain(f, n, z0, a0, dz, da, 0);
+		break;
+	default:
+		act_delta_plain(f, n, z0, a0, dz, da, 1);
+		break;
+	}
 }
 
 /* ---- losses ----------------------------------------------------------------- */
@@ -326,25 +451,42 @@ static void layer_forward(const gc_net *net, const double *theta, size_t k,
 
 /* ---- scratch ---------------------------------------------------------------- */
 
-/* Doubles in one net_scratch: 4 B + maxw + 4 B maxw (overflow checked at create). */
+/* Doubles in one net_scratch: 4 B + 3 maxw + 4 B maxw (overflow checked at create). */
 static size_t scratch_doubles(const gc_net *net)
 {
-	return 4 * net->B + net->maxw + 4 * net->B * net->maxw;
+	return 4 * net->B + 3 * net->maxw + 4 * net->B * net->maxw;
 }
 
-static void scratch_init(const gc_net *net, double *mem, net_scratch *s)
+static void scratch_free(net_scratch *s)
+{
+	free(s->mem);
+	free(s->nz);
+	s->mem = NULL;
+	s->nz = NULL;
+}
+
+static int scratch_alloc(const gc_net *net, net_scratch *s)
 {
 	size_t B = net->B, big = B * net->maxw;
 
-	s->zc = mem;
-	s->ac = s->zc + B;
-	s->z0c = s->ac + B;
+	s->mem = malloc(scratch_doubles(net) * sizeof *s->mem);
+	s->nz = malloc(net->maxw * sizeof *s->nz);
+	if (!s->mem || !s->nz) {
+		scratch_free(s);
+		return GC_ENOMEM;
+	}
+	s->dzc = s->mem;
+	s->dac = s->dzc + B;
+	s->z0c = s->dac + B;
 	s->a0c = s->z0c + B;
-	s->wcol = s->a0c + B;
-	s->z[0] = s->wcol + net->maxw;
+	s->da = s->a0c + B;
+	s->row[0] = s->da + net->maxw;
+	s->row[1] = s->row[0] + net->maxw;
+	s->z[0] = s->row[1] + net->maxw;
 	s->a[0] = s->z[0] + big;
 	s->z[1] = s->a[0] + big;
 	s->a[1] = s->z[1] + big;
+	return GC_OK;
 }
 
 /* Full forward pass at theta with s's ping-pong buffers; the output to out if not NULL. */
@@ -404,57 +546,138 @@ static double moved_output(const gc_net *net, net_scratch *s, size_t u)
 
 	memcpy(z, net->z[net->L], B * m * sizeof *z);
 	for (size_t b = 0; b < B; b++)
-		z[b * m + u] = s->zc[b];
+		z[b * m + u] = s->z0c[b] + s->dzc[b];
 	if (f->kind == GC_ACT_SOFTMAX) {
-		act_moved(f, B, m, net->z[net->L], net->a[net->L], z, a);
+		act_forward(f, B, m, z, a);
 	} else {
 		memcpy(a, net->a[net->L], B * m * sizeof *a);
-		act_moved(f, B, 1, s->z0c, s->a0c, s->zc, s->ac);
 		for (size_t b = 0; b < B; b++)
-			a[b * m + u] = s->ac[b];
+			act_forward(f, 1, 1, &z[b * m + u], &a[b * m + u]);
 	}
 	return loss_value(net, z, a);
 }
 
-/* The moved unit u is in hidden layer k: rank-1 update of layer k+1 by the change
- * of unit u's activations, full layers above, the loss. */
+/* Nonzero when some z0 and z0 + dz lie on different sides of 0. */
+static int crossed(const double *z0, const double *dz, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((z0[i] > 0) != (z0[i] + dz[i] > 0))
+			return 1;
+	return 0;
+}
+
+/* dz += s0 w0 + s1 w1 + s2 w2 + s3 w3 over n entries, two at a time (vector
+ * instructions at -O2). */
+static void axpy4(size_t n, const double s[4], const double *restrict w0,
+                  const double *restrict w1, const double *restrict w2,
+                  const double *restrict w3, double *restrict dz)
+{
+	double s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+	size_t v = 0;
+
+	for (; v + 2 <= n; v += 2) {
+		dz[v] += (s0 * w0[v] + s1 * w1[v]) + (s2 * w2[v] + s3 * w3[v]);
+		dz[v + 1] += (s0 * w0[v + 1] + s1 * w1[v + 1]) + (s2 * w2[v + 1] + s3 * w3[v + 1]);
+	}
+	for (; v < n; v++)
+		dz[v] += (s0 * w0[v] + s1 * w1[v]) + (s2 * w2[v] + s3 * w3[v]);
+}
+
+/* dz = da W for one sample, W (nin, nout) row-major.  Rows with da = 0 add
+ * nothing and are skipped; the others go four at a time, so each dz[v] is read
+ * and written once per four rows. */
+static void row_times_weights(const double *da, size_t nin, const double *w, size_t nout,
+                              double *dz, size_t *nz)
+{
+	size_t cnt = 0, i = 0;
+
+	for (size_t r = 0; r < nin; r++)
+		if (da[r] != 0)
+			nz[cnt++] = r;
+	memset(dz, 0, nout * sizeof *dz);
+	for (; i + 4 <= cnt; i += 4) {
+		double s[4] = { da[nz[i]], da[nz[i + 1]], da[nz[i + 2]], da[nz[i + 3]] };
+		axpy4(nout, s, w + nz[i] * nout, w + nz[i + 1] * nout, w + nz[i + 2] * nout,
+		      w + nz[i + 3] * nout, dz);
+	}
+	for (; i < cnt; i++) {
+		double s0 = da[nz[i]];
+		const double *w0 = w + nz[i] * nout;
+		for (size_t v = 0; v < nout; v++)
+			dz[v] += s0 * w0[v];
+	}
+}
+
+/* out = s w over n entries, two at a time (vector instructions at -O2). */
+static void scale_row(size_t n, double s, const double *restrict w, double *restrict out)
+{
+	size_t v = 0;
+
+	for (; v + 2 <= n; v += 2) {
+		out[v] = s * w[v];
+		out[v + 1] = s * w[v + 1];
+	}
+	for (; v < n; v++)
+		out[v] = s * w[v];
+}
+
+/* Carries the change dz of sample b's pre-activations in layer l up to the output
+ * and writes the output pre-activations of sample b to zo.  dzmax: max |dz| if
+ * known, else NaN. */
+static void propagate_row(const gc_net *net, net_scratch *s, size_t l, size_t b,
+                          double *dz, double dzmax, double *zo, int *kink)
+{
+	const gc_case *c = net->c;
+	size_t L = net->L;
+
+	for (; l <= L; l++) {
+		size_t n = c->sizes[l];
+		const double *z0 = net->z[l] + b * n;
+		if (!*kink && act_has_kink(&c->act[l - 1]))
+			*kink = crossed(z0, dz, n);
+		if (l == L)
+			break;
+		double *next = dz == s->row[0] ? s->row[1] : s->row[0];
+		act_delta(&c->act[l - 1], n, z0, net->a[l] + b * n, dz, s->da, dzmax);
+		row_times_weights(s->da, n, net->wio[l + 1], c->sizes[l + 1], next, s->nz);
+		dz = next;
+		dzmax = NAN;
+	}
+	const double *z0 = net->z[L] + b * c->sizes[L];
+	for (size_t v = 0; v < c->sizes[L]; v++)
+		zo[v] = z0[v] + dz[v];
+}
+
+/* The moved unit u is in hidden layer k: its change of activations, a rank-1
+ * change of layer k+1, changes carried through the layers above sample by
+ * sample, the loss. */
 static double moved_hidden(const gc_net *net, net_scratch *s, size_t k, size_t u, int *kink)
 {
 	const gc_case *c = net->c;
-	const double *theta = c->theta;
-	size_t B = net->B, nk = c->sizes[k], m = k + 1, nm = c->sizes[m];
-	double *d = s->ac;
+	size_t B = net->B, L = net->L, m = k + 1, nm = c->sizes[m], nL = c->sizes[L];
 	int changed = 0;
 
-	act_moved(&c->act[k - 1], B, 1, s->z0c, s->a0c, s->zc, s->ac);
-	for (size_t b = 0; b < B; b++) {
-		d[b] -= s->a0c[b];
-		changed |= d[b] != 0;
-	}
+	act_delta(&c->act[k - 1], B, s->z0c, s->a0c, s->dzc, s->dac, NAN);
+	for (size_t b = 0; b < B; b++)
+		changed |= s->dac[b] != 0;
 	if (!changed)
 		return net->base_loss;
 
-	const double *w = theta + net->woff[m];
-	for (size_t v = 0; v < nm; v++)
-		s->wcol[v] = c->layout == GC_LAYOUT_OUT_IN ? w[v * nk + u] : w[u * nm + v];
-	const double *z0 = net->z[m];
-	double *z = s->z[0];
-	for (size_t b = 0; b < B; b++)
-		for (size_t v = 0; v < nm; v++)
-			z[b * nm + v] = z0[b * nm + v] + d[b] * s->wcol[v];
-	act_moved(&c->act[m - 1], B, nm, z0, net->a[m], z, s->a[0]);
-	if (!*kink && act_has_kink(&c->act[m - 1]))
-		*kink = signs_differ(z0, z, B * nm);
-
-	size_t cur = 0;
-	for (size_t l = m + 1; l <= net->L; l++) {
-		size_t next = cur ^ 1;
-		layer_forward(net, theta, l, s->a[cur], s->z[next], s->a[next]);
-		if (!*kink && act_has_kink(&c->act[l - 1]))
-			*kink = signs_differ(net->z[l], s->z[next], B * c->sizes[l]);
-		cur = next;
+	const double *wrow = net->wio[m] + u * nm;
+	double wmax = net->wmax[m][u];
+	double *z = s->z[0], *a = s->a[0];
+	for (size_t b = 0; b < B; b++) {
+		double d = s->dac[b];
+		if (d == 0) {
+			memcpy(z + b * nL, net->z[L] + b * nL, nL * sizeof *z);
+			continue;
+		}
+		/* rounding is monotone, so max_v |d w_v| is exactly |d| max_v |w_v| */
+		scale_row(nm, d, wrow, s->row[0]);
+		propagate_row(net, s, m, b, s->row[0], fabs(d) * wmax, z + b * nL, kink);
 	}
-	return loss_value(net, s->z[cur], s->a[cur]);
+	act_forward(&c->act[L - 1], B, nL, z, a);
+	return loss_value(net, z, a);
 }
 
 static double moved_eval(const gc_net *net, net_scratch *s, size_t i, double delta, int *kink)
@@ -471,10 +694,10 @@ static double moved_eval(const gc_net *net, net_scratch *s, size_t i, double del
 	for (size_t b = 0; b < B; b++) {
 		s->z0c[b] = z0[b * n + p.u];
 		s->a0c[b] = a0[b * n + p.u];
-		s->zc[b] = s->z0c[b] + (p.bias ? delta : delta * ap[b * nin + p.j]);
+		s->dzc[b] = p.bias ? delta : delta * ap[b * nin + p.j];
 	}
 	if (act_has_kink(&c->act[p.k - 1]))
-		kinked = signs_differ(s->z0c, s->zc, B);
+		kinked = crossed(s->z0c, s->dzc, B);
 	if (p.k == net->L)
 		loss = moved_output(net, s, p.u);
 	else
@@ -532,7 +755,68 @@ static int net_layout(gc_net *net)
 	return GC_OK;
 }
 
-/* Allocates the cache of z[1..L], a[1..L] and the workers' scratch. */
+/* wmax[k][i]: the largest |weight| from unit i of layer k-1 into layer k, k >= 2. */
+static int weights_max(gc_net *net)
+{
+	const gc_case *c = net->c;
+	size_t cells = 0;
+
+	net->wmax = calloc(net->L + 1, sizeof *net->wmax);
+	for (size_t k = 2; k <= net->L; k++)
+		cells += c->sizes[k - 1];
+	net->wmax_mem = malloc((cells ? cells : 1) * sizeof *net->wmax_mem);
+	if (!net->wmax || !net->wmax_mem)
+		return GC_ENOMEM;
+	double *p = net->wmax_mem;
+	for (size_t k = 2; k <= net->L; k++) {
+		size_t nin = c->sizes[k - 1], n = c->sizes[k];
+		net->wmax[k] = p;
+		for (size_t i = 0; i < nin; i++) {
+			double m = 0;
+			for (size_t v = 0; v < n; v++)
+				m = max_abs(m, net->wio[k][i * n + v]);
+			p[i] = m;
+		}
+		p += nin;
+	}
+	return GC_OK;
+}
+
+/* Points wio[k] at W_k read as (n_{k-1}, n_k) for k >= 2 (the layers the moved
+ * path multiplies by): theta itself in the in_out layout, a transposed copy in
+ * the out_in one; then fills wmax. */
+static int weights_in_out(gc_net *net)
+{
+	const gc_case *c = net->c;
+	size_t cells = 0;
+
+	net->wio = calloc(net->L + 1, sizeof *net->wio);
+	if (!net->wio)
+		return GC_ENOMEM;
+	if (c->layout == GC_LAYOUT_IN_OUT) {
+		for (size_t k = 2; k <= net->L; k++)
+			net->wio[k] = c->theta + net->woff[k];
+		return weights_max(net);
+	}
+	for (size_t k = 2; k <= net->L; k++)
+		cells += c->sizes[k - 1] * c->sizes[k];         /* <= n_params */
+	net->wt = malloc((cells ? cells : 1) * sizeof *net->wt);
+	if (!net->wt)
+		return GC_ENOMEM;
+	double *t = net->wt;
+	for (size_t k = 2; k <= net->L; k++) {
+		size_t nin = c->sizes[k - 1], n = c->sizes[k];
+		const double *w = c->theta + net->woff[k];      /* (n, nin) */
+		for (size_t i = 0; i < nin; i++)
+			for (size_t v = 0; v < n; v++)
+				t[i * n + v] = w[v * nin + i];
+		net->wio[k] = t;
+		t += nin * n;
+	}
+	return weights_max(net);
+}
+
+/* Allocates the cache of z[1..L], a[1..L], the workers' scratch and wio. */
 static int net_alloc(gc_net *net)
 {
 	size_t cells = 0, layer, per, total;
@@ -555,19 +839,19 @@ static int net_alloc(gc_net *net)
 		p += net->B * net->c->sizes[k];
 	}
 
-	/* 4 B + maxw + 4 B maxw, checked here once for scratch_doubles() */
+	/* 4 B + 3 maxw + 4 B maxw, checked here once for scratch_doubles() */
 	if (mul_size(net->B, net->maxw, &per) || mul_size(per, 4, &per)
-	    || add_size(per, net->maxw, &per) || net->B > SIZE_MAX / 4
-	    || add_size(per, 4 * net->B, &per) || mul_size(per, net->workers, &total)
-	    || mul_size(total, sizeof(double), &total))
+	    || net->maxw > SIZE_MAX / 3 || add_size(per, 3 * net->maxw, &per)
+	    || net->B > SIZE_MAX / 4 || add_size(per, 4 * net->B, &per)
+	    || mul_size(per, sizeof(double), &total))
 		return GC_ENOMEM;
-	net->scratch_mem = malloc(total);
 	net->scratch = calloc(net->workers, sizeof *net->scratch);
-	if (!net->scratch_mem || !net->scratch)
+	if (!net->scratch)
 		return GC_ENOMEM;
 	for (unsigned w = 0; w < net->workers; w++)
-		scratch_init(net, net->scratch_mem + (size_t)w * per, &net->scratch[w]);
-	return GC_OK;
+		if (scratch_alloc(net, &net->scratch[w]) != GC_OK)
+			return GC_ENOMEM;
+	return weights_in_out(net);
 }
 
 int gc_net_create(const gc_case *c, unsigned workers, gc_net **out)
@@ -618,8 +902,14 @@ void gc_net_free(gc_net *net)
 	free(net->z);
 	free(net->a);
 	free(net->cache);
+	free(net->wio);
+	free(net->wt);
+	free(net->wmax);
+	free(net->wmax_mem);
+	if (net->scratch)
+		for (unsigned w = 0; w < net->workers; w++)
+			scratch_free(&net->scratch[w]);
 	free(net->scratch);
-	free(net->scratch_mem);
 	free(net);
 }
 
@@ -633,14 +923,12 @@ double gc_net_base_loss(const gc_net *net)
 double gc_net_loss_at(const gc_net *net, const double *theta, double *output)
 {
 	net_scratch s;
-	double *mem = malloc(scratch_doubles(net) * sizeof *mem);
 	double loss;
 
-	if (!mem)
+	if (scratch_alloc(net, &s) != GC_OK)
 		return NAN;
-	scratch_init(net, mem, &s);
 	loss = forward_full(net, theta, &s, output);
-	free(mem);
+	scratch_free(&s);
 	return loss;
 }
 
@@ -662,15 +950,13 @@ double gc_net_moved_loss(void *ctx, unsigned worker, size_t i, double delta, int
 static int kink_either(const gc_net *net, size_t i, double h)
 {
 	net_scratch s;
-	double *mem = malloc(scratch_doubles(net) * sizeof *mem);
 	int up = 0, down = 0;
 
-	if (!mem)
+	if (scratch_alloc(net, &s) != GC_OK)
 		return 0;
-	scratch_init(net, mem, &s);
 	moved_eval(net, &s, i, h, &up);
 	moved_eval(net, &s, i, -h, &down);
-	free(mem);
+	scratch_free(&s);
 	return up || down;
 }
 

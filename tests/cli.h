@@ -15,7 +15,7 @@ typedef struct cli_run {
 	char *out, *err;        /* standard output and error, NUL-terminated */
 } cli_run;
 
-static char *cli_slurp(const char *path)
+static inline char *cli_slurp(const char *path)
 {
 	FILE *fp = fopen(path, "rb");
 	char *buf;
@@ -34,9 +34,9 @@ static char *cli_slurp(const char *path)
 }
 
 /* Runs "$GRADCHECK ARGS" (ARGS printf-formatted, passed through /bin/sh). */
-static cli_run cli_gradcheck(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline cli_run cli_gradcheck(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-static cli_run cli_gradcheck(const char *fmt, ...)
+static inline cli_run cli_gradcheck(const char *fmt, ...)
 {
 	const char *prog = getenv("GRADCHECK") ? getenv("GRADCHECK") : "./gradcheck";
 	char args[4096], cmd[8192], out_path[] = "/tmp/gc_cli_out_XXXXXX",
@@ -60,14 +60,14 @@ static cli_run cli_gradcheck(const char *fmt, ...)
 	return r;
 }
 
-static void cli_free(cli_run *r)
+static inline void cli_free(cli_run *r)
 {
 	free(r->out);
 	free(r->err);
 }
 
 /* The last line of s (without its newline), in a static buffer. */
-static const char *cli_last_line(const char *s)
+static inline const char *cli_last_line(const char *s)
 {
 	static char line[512];
 	size_t n = strlen(s);
@@ -82,7 +82,7 @@ static const char *cli_last_line(const char *s)
 }
 
 /* Writes text to a new temporary file named like "/tmp/gc_XXXXXX.json"; returns its path. */
-static char *cli_temp_file(const char *text, const char *suffix)
+static inline char *cli_temp_file(const char *text, const char *suffix)
 {
 	char *path = malloc(64);
 	int fd;

@@ -393,8 +393,8 @@ START_TEST(test_jobs_bit_identical)
 	quad_grad(&q, t, g);
 	for (size_t i = 0; i < N; i += 97)
 		g[i] *= 1.01;
-	gc_tensor ts[3] = { { "W1", 0, 40, 50, 1 }, { "b1", 2000, 40, 1, 1 },
-	                    { "W2", 2040, 460, 1, 2 } };
+	gc_tensor ts[3] = { { "W1", 0, 40, 50, 1, 0 }, { "b1", 2000, 40, 1, 1, 0 },
+	                    { "W2", 2040, 460, 1, 2, 0 } };
 	gc_problem p = { .n = N, .theta = t, .grad = g, .loss = quad_f(t, &q), .f = quad_f,
 	                 .ctx = &q, .tensors = ts, .n_tensors = 3 };
 	gc_result *r1 = NULL, *r3 = NULL;
@@ -443,7 +443,7 @@ START_TEST(test_sample)
 	}
 	quad q = { N, c };
 	quad_grad(&q, t, g);
-	gc_tensor ts[3] = { { "A", 0, 4, 5, 1 }, { "B", 20, 2, 1, 1 }, { "C", 22, 8, 1, 2 } };
+	gc_tensor ts[3] = { { "A", 0, 4, 5, 1, 0 }, { "B", 20, 2, 1, 1, 0 }, { "C", 22, 8, 1, 2, 0 } };
 	gc_problem p = { .n = N, .theta = t, .grad = g, .loss = 1, .f = quad_f, .ctx = &q,
 	                 .tensors = ts, .n_tensors = 3 };
 	gc_options o = opts(1);
@@ -539,7 +539,7 @@ START_TEST(test_fast)
 	}
 	quad q = { N, c };
 	quad_grad(&q, t, g);
-	gc_tensor ts[2] = { { "W1", 0, 5, 6, 1 }, { "b1", 30, 10, 1, 1 } };
+	gc_tensor ts[2] = { { "W1", 0, 5, 6, 1, 0 }, { "b1", 30, 10, 1, 1, 0 } };
 	gc_problem p = { .n = N, .theta = t, .grad = g, .loss = 1, .f = quad_f, .ctx = &q,
 	                 .tensors = ts, .n_tensors = 2 };
 	gc_options o = opts(2);
@@ -697,13 +697,13 @@ START_TEST(test_invalid)
 	gc_options o = opts(1);
 	gc_result *r = (gc_result *)&o;   /* must be reset to NULL */
 
-	gc_tensor gap[2] = { { "A", 0, 2, 1, 1 }, { "B", 3, 3, 1, 1 } };
-	gc_tensor overlap[2] = { { "A", 0, 2, 2, 1 }, { "B", 3, 3, 1, 1 } };
-	gc_tensor short_[2] = { { "A", 0, 2, 1, 1 }, { "B", 2, 3, 1, 1 } };
-	gc_tensor longer[2] = { { "A", 0, 2, 1, 1 }, { "B", 2, 5, 1, 1 } };
-	gc_tensor order[2] = { { "B", 2, 4, 1, 1 }, { "A", 0, 2, 1, 1 } };
-	gc_tensor huge[2] = { { "A", 0, SIZE_MAX / 2, 4, 1 }, { "B", 0, 6, 1, 1 } };
-	gc_tensor ok[2] = { { "A", 0, 2, 1, 1 }, { "B", 2, 2, 2, 2 } };
+	gc_tensor gap[2] = { { "A", 0, 2, 1, 1, 0 }, { "B", 3, 3, 1, 1, 0 } };
+	gc_tensor overlap[2] = { { "A", 0, 2, 2, 1, 0 }, { "B", 3, 3, 1, 1, 0 } };
+	gc_tensor short_[2] = { { "A", 0, 2, 1, 1, 0 }, { "B", 2, 3, 1, 1, 0 } };
+	gc_tensor longer[2] = { { "A", 0, 2, 1, 1, 0 }, { "B", 2, 5, 1, 1, 0 } };
+	gc_tensor order[2] = { { "B", 2, 4, 1, 1, 0 }, { "A", 0, 2, 1, 1, 0 } };
+	gc_tensor huge[2] = { { "A", 0, SIZE_MAX / 2, 4, 1, 0 }, { "B", 0, 6, 1, 1, 0 } };
+	gc_tensor ok[2] = { { "A", 0, 2, 1, 1, 0 }, { "B", 2, 2, 2, 2, 0 } };
 	const gc_tensor *bad[] = { gap, overlap, short_, longer, order, huge };
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		p.tensors = bad[k];
