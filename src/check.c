@@ -167,18 +167,24 @@ static int central(gc_job *j, unsigned w, double *theta, size_t i, double h, dou
 	return kink;
 }
 
+/* F'(0) by GSL's 5-point rule; NaN (a failing element) when GSL gives up. */
+static double deriv_five_point(gsl_function *F, double h, double *est)
+{
+	double res = NAN, abserr = 0;
+	if (gsl_deriv_central(F, 0.0, h, &res, &abserr) != 0 || !isfinite(abserr)) {
+		res = NAN;
+		abserr = 0;
+	}
+	*est = abserr;
+	return res;
+}
+
 static int five_point(gc_job *j, unsigned w, double *theta, size_t i, double h,
                       double *num, double *est)
 {
 	gc_fp_params fp = { j, w, theta, i, 0 };
 	gsl_function F = { fp_eval, &fp };
-	double res = NAN, abserr = 0;
-	if (gsl_deriv_central(&F, 0.0, h, &res, &abserr) != 0 || !isfinite(abserr)) {
-		res = NAN;
-		abserr = 0;
-	}
-	*num = res;
-	*est = abserr;
+	*num = deriv_five_point(&F, h, est);
 	return fp.kink;
 }
 
@@ -201,6 +207,24 @@ static void element_unit(gc_job *j, unsigned w, double *theta, size_t u)
 	judge(e, j->r->atol_used, j->r->rtol_used, kink);
 }
 
+/* A +-1 direction v over one tensor's slice theta[off .. off+size). */
+typedef struct gc_dir_params {
+	const gc_problem *p;
+	double *theta;
+	size_t off, size;
+	const signed char *v;
+} gc_dir_params;
+
+/* The loss at theta + x v. */
+static double dir_eval(double x, void *params)
+{
+	gc_dir_params *dp = params;
+	const double *base = dp->p->theta + dp->off;
+	for (size_t k = 0; k < dp->size; k++)
+		dp->theta[dp->off + k] = base[k] + x * dp->v[k];
+	return dp->p->f(dp->theta, dp->p->ctx);
+}
+
 static void fast_unit(gc_job *j, unsigned w, double *theta, size_t u)
 {
 	(void)w;
@@ -208,26 +232,24 @@ static void fast_unit(gc_job *j, unsigned w, double *theta, size_t u)
 	size_t t = j->fast_tensor[u / GC_FAST_DIRECTIONS];
 	size_t d = u % GC_FAST_DIRECTIONS;
 	const gc_tensor *ts = &j->r->tensors[t].tensor;
-	size_t off = ts->offset, size = ts->rows * ts->cols;
-	const signed char *v = j->dirs + GC_FAST_DIRECTIONS * off + d * size;
-	double h = j->fast_h[t], a = 0;
-
-	for (size_t k = 0; k < size; k++) {
-		theta[off + k] = p->theta[off + k] + h * v[k];
-		a += p->grad[off + k] * v[k];
-	}
-	double lp = p->f(theta, p->ctx);
-	for (size_t k = 0; k < size; k++)
-		theta[off + k] = p->theta[off + k] - h * v[k];
-	double lm = p->f(theta, p->ctx);
-	memcpy(theta + off, p->theta + off, size * sizeof *theta);
-
+	gc_dir_params dp = { p, theta, ts->offset, ts->rows * ts->cols,
+	                     j->dirs + GC_FAST_DIRECTIONS * ts->offset + d * ts->rows * ts->cols };
 	gc_element *e = &j->fast_out[u];
+	double h = j->fast_h[t];
+
 	e->index = d;
-	e->analytic = a;
-	e->numeric = (lp - lm) / (2 * h);
+	e->analytic = 0;
+	for (size_t k = 0; k < dp.size; k++)
+		e->analytic += p->grad[dp.off + k] * dp.v[k];
 	e->est_err = 0;
 	e->step = h;
+	if (j->o->method == GC_METHOD_FIVE_POINT) {
+		gsl_function F = { dir_eval, &dp };
+		e->numeric = deriv_five_point(&F, h, &e->est_err);
+	} else {
+		e->numeric = (dir_eval(h, &dp) - dir_eval(-h, &dp)) / (2 * h);
+	}
+	memcpy(theta + dp.off, p->theta + dp.off, dp.size * sizeof *theta);
 	judge(e, j->r->atol_used, j->r->rtol_used, 0);
 }
 

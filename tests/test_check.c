@@ -596,6 +596,30 @@ START_TEST(test_fast)
 }
 END_TEST
 
+/* With a coarse step the central difference along a direction is off by h^2 f'''/6,
+ * about 1e-5 relative here; the five-point rule is exact to h^4 and passes. */
+START_TEST(test_fast_five_point)
+{
+	double t[5] = { 0.3, 1.1, -0.8, 2.2, 0.6 };
+	double g[5];
+	trig_grad(t, g);
+	gc_problem p = { .n = 5, .theta = t, .grad = g, .loss = 1, .f = trig_f };
+	gc_options o = opts(1);
+	o.fast = 1;
+	o.step = 1e-2;
+	gc_result *r = NULL;
+	ck_assert_int_eq(gc_check(&p, &o, &r), GC_OK);
+	ck_assert_uint_gt(r->failed, 0);
+	gc_result_free(r);
+
+	o.method = GC_METHOD_FIVE_POINT;
+	ck_assert_int_eq(gc_check(&p, &o, &r), GC_OK);
+	ck_assert_uint_eq(r->failed, 0);
+	ck_assert_double_lt(r->tensors[0].max_rel, 1e-7);
+	gc_result_free(r);
+}
+END_TEST
+
 /* ---- failures ---------------------------------------------------------------------- */
 
 START_TEST(test_nan_loss)
@@ -758,6 +782,7 @@ Suite *check_suite(void)
 	tcase_add_test(tc, test_sample);
 	tcase_add_test(tc, test_shards);
 	tcase_add_test(tc, test_fast);
+	tcase_add_test(tc, test_fast_five_point);
 	tcase_add_test(tc, test_nan_loss);
 	tcase_add_test(tc, test_show_and_order);
 	tcase_add_test(tc, test_exact_steps);
