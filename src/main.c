@@ -410,6 +410,8 @@ static int run_check(cli *c, int argc, char **argv)
 			return EXIT_ERROR;
 		}
 		reports[i] = outcomes[i].report;
+		if (outcomes[i].error || outcomes[i].kept_record)
+			gc_progress_clear(&progress);
 		if (outcomes[i].error)
 			fprintf(stderr, "gradcheck: %s\n", outcomes[i].error);
 		if (outcomes[i].kept_record)
@@ -420,7 +422,7 @@ static int run_check(cli *c, int argc, char **argv)
 		else if (reports[i].status == GC_CASE_FAIL && status == EXIT_PASS)
 			status = EXIT_FAIL;
 	}
-	gc_progress_finish(&progress);
+	gc_progress_clear(&progress);
 	if (write_report(c, reports, cases.n) != 0)
 		status = EXIT_ERROR;
 	for (size_t i = 0; i < cases.n; i++)

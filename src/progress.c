@@ -51,7 +51,7 @@ void gc_progress_update(void *arg, size_t done, size_t total)
 	p->shown = 1;
 }
 
-void gc_progress_finish(gc_progress *p)
+void gc_progress_clear(gc_progress *p)
 {
 	if (p->shown)
 		fputs("\r\033[K", stderr);

@@ -20,7 +20,7 @@ void gc_progress_start(gc_progress *p, size_t cases, gc_options *o);
 void gc_progress_case(gc_progress *p, size_t index, const char *path);
 /* The gc_options.progress callback; arg is the gc_progress. */
 void gc_progress_update(void *arg, size_t done, size_t total);
-/* Clears the line, if one was shown. */
-void gc_progress_finish(gc_progress *p);
+/* Clears the line, if one is shown (before other output to stderr, and at the end). */
+void gc_progress_clear(gc_progress *p);
 
 #endif
