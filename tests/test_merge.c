@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "json_assert.h"
 #include "testutil.h"
 #include "merge.h"
 #include "report.h"
@@ -249,20 +250,6 @@ START_TEST(merged_equals_unsharded)
 	free_run(c, 3);
 }
 END_TEST
-
-static const cJSON *at(const cJSON *obj, const char *key)
-{
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
-	ck_assert_msg(m != NULL, "missing key %s", key);
-	return m;
-}
-
-static double num(const cJSON *obj, const char *key)
-{
-	const cJSON *m = at(obj, key);
-	ck_assert_msg(cJSON_IsNumber(m), "%s is not a number", key);
-	return m->valuedouble;
-}
 
 /* The merged numbers against values known from the construction of the run. */
 START_TEST(merged_values)

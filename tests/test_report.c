@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "json_assert.h"
 #include "testutil.h"
 #include "report.h"
 
@@ -38,7 +39,7 @@ static gc_tensor_result sc_t[] = {
 	{ { "W2", 4, 1, 3, 2, 0 }, 3, 3, 0, 0.5, 0.4, sc_el + 4, 3 },
 };
 static gc_diagnosis sc_diag[] = {
-	{ "W2", GC_DIAG_SCALE, 0.5, 2, "W2 is 0.5 x the true gradient (1/2)", 0 },
+	{ "W2", GC_DIAG_SCALE, 0.5, 2, "W2 is 0.5 x the true gradient (1/2)" },
 };
 static gc_result sc_r = { 7, sc_el, sc_t, 2, sc_diag, 1, 7, 3, 1, 1e-9, 1e-6, 0, 0 };
 static const char *const sc_notes[] = { "expect: loss 0.25 differs from 0.5" };
@@ -120,27 +121,6 @@ static int have(const char *tool)
 }
 
 /* ---- JSON ---------------------------------------------------------------------- */
-
-static const cJSON *at(const cJSON *obj, const char *key)
-{
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, key);
-	ck_assert_msg(m != NULL, "missing key %s", key);
-	return m;
-}
-
-static double num(const cJSON *obj, const char *key)
-{
-	const cJSON *m = at(obj, key);
-	ck_assert_msg(cJSON_IsNumber(m), "%s is not a number", key);
-	return m->valuedouble;
-}
-
-static const char *str(const cJSON *obj, const char *key)
-{
-	const cJSON *m = at(obj, key);
-	ck_assert_msg(cJSON_IsString(m), "%s is not a string", key);
-	return m->valuestring;
-}
 
 START_TEST(json_top_level)
 {
