@@ -52,7 +52,7 @@ $(LIB): $(LIB_OBJ)
 $(PROGRAM): $(B)/obj/main.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)/obj/main.o $(LIB) $(DEP_LIBS)
 
-$(B)/tests/bin/%: tests/%.c tests/testutil.h $(LIB) $(HEADERS)
+$(B)/tests/bin/%: tests/%.c $(wildcard tests/*.h) $(LIB) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(CHECK_LIBS) $(DEP_LIBS)
 
