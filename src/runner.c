@@ -98,9 +98,12 @@ static int gradient_from_exec(const gc_run_options *ro, const gc_case *c, double
 	                ro->limits.max_file, &res, err) != GC_OK)
 		goto out;
 	if (gc_exec_describe(&res, what, sizeof what)) {
-		gc_error_set(err, "--exec '%s' failed: %s%s%s", ro->exec_cmd, what,
-		             res.err_tail && res.err_tail[0] ? "; its stderr ends with:\n" : "",
-		             res.err_tail ? res.err_tail : "");
+		int tail = (int)strlen(res.err_tail);
+
+		while (tail > 0 && res.err_tail[tail - 1] == '\n')
+			tail--;
+		gc_error_set(err, "--exec '%s' failed: %s%s%.*s", ro->exec_cmd, what,
+		             tail ? "; its stderr ends with:\n" : "", tail, res.err_tail);
 		goto out;
 	}
 	snprintf(what, sizeof what, "output of '%s'", ro->exec_cmd);
