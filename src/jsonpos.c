@@ -209,6 +209,18 @@ static int key_equals(scan *s, const char *key)
 	return same && k == klen;
 }
 
+/* Skips the value under the cursor and the comma after it; -1 when no member follows. */
+static int skip_member(scan *s)
+{
+	if (skip_value(s))
+		return -1;
+	skip_ws(s);
+	if (s->p >= s->end || *s->p != ',')
+		return -1;
+	s->p++;
+	return 0;
+}
+
 /* At '{': moves to the value of key; -1 when the key is absent. */
 static int enter_key(scan *s, const char *key)
 {
@@ -226,12 +238,8 @@ static int enter_key(scan *s, const char *key)
 		skip_ws(s);
 		if (hit)
 			return 0;
-		if (skip_value(s))
+		if (skip_member(s))
 			return -1;
-		skip_ws(s);
-		if (s->p >= s->end || *s->p != ',')
-			return -1;
-		s->p++;
 	}
 }
 
@@ -246,12 +254,8 @@ static int enter_index(scan *s, size_t index)
 		skip_ws(s);
 		if (i == index)
 			return s->p < s->end ? 0 : -1;
-		if (skip_value(s))
+		if (skip_member(s))
 			return -1;
-		skip_ws(s);
-		if (s->p >= s->end || *s->p != ',')
-			return -1;
-		s->p++;
 	}
 }
 
