@@ -26,7 +26,7 @@ PROGRAM  = $(B)/gradcheck
 
 DEBIAN_PACKAGES = libcjson-dev libgsl-dev check pkg-config python3-numpy libxml2-utils
 
-.PHONY: all deps check demo clean sanitize
+.PHONY: all deps check check-headers demo clean sanitize
 all: deps
 	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB)
 
@@ -61,8 +61,15 @@ check: deps
 	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB) $(TEST_BIN) $(BENCH_BIN)
 	@status=0; for t in $(TEST_BIN); do echo "== $$t"; \
 	  GRADCHECK=$(PROGRAM) $$t || status=1; done; \
+	echo "== every header on its own"; $(MAKE) --no-print-directory check-headers || status=1; \
 	echo "== html in a browser"; tests/html/browser_test.sh $(B)/tests/bin/test_html || status=1; \
 	echo "== install"; $(MAKE) --no-print-directory check-install || status=1; exit $$status
+
+# Every header of src/ compiles on its own, warnings as errors (a header includes what it uses).
+check-headers:
+	@for h in $(HEADERS); do printf '#include "%s"\n' "$${h#src/}" | \
+	  $(CC) $(ALL_CFLAGS) -Werror -fsyntax-only -x c - || { echo "$$h does not compile on its own"; exit 1; }; \
+	done; echo "ok - $(words $(HEADERS)) headers compile on their own"
 
 demo: deps
 	@$(MAKE) --no-print-directory $(PROGRAM)

@@ -83,6 +83,16 @@ void gc_options_init(gc_options *o)
 	o->progress_arg = NULL;
 }
 
+unsigned gc_options_jobs(const gc_options *o)
+{
+	long np;
+
+	if (o->jobs > 0)
+		return o->jobs;
+	np = sysconf(_SC_NPROCESSORS_ONLN);
+	return np > 0 ? (unsigned)np : 1;
+}
+
 void gc_result_free(gc_result *r)
 {
 	if (!r)
@@ -288,12 +298,8 @@ static void *worker_main(void *arg)
 
 static unsigned thread_count(const gc_options *o, size_t units, size_t min_per_thread)
 {
-	unsigned long jobs = o->jobs;
+	unsigned long jobs = gc_options_jobs(o);
 	size_t most = min_per_thread > 1 ? units / min_per_thread + 1 : units;
-	if (jobs == 0) {
-		long np = sysconf(_SC_NPROCESSORS_ONLN);
-		jobs = np > 0 ? (unsigned long)np : 1;
-	}
 	if (jobs > most)
 		jobs = most;
 	return jobs ? (unsigned)jobs : 1;

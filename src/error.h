@@ -2,6 +2,8 @@
 #ifndef GC_ERROR_H
 #define GC_ERROR_H
 
+#include <stddef.h>
+
 typedef struct gc_error {
 	char file[512];         /* the input's path; "" when there is none */
 	long line, col;         /* 1-based; 0 when not known */

@@ -68,6 +68,10 @@ typedef struct gc_options {
  * central method, jobs 0, no sample, not fast, seed 0, no shard, show GC_DEFAULT_SHOW. */
 void gc_options_init(gc_options *o);
 
+/* The number of worker threads o asks for: o->jobs, or when that is 0 the number of
+ * processors online (at least 1). */
+unsigned gc_options_jobs(const gc_options *o);
+
 /* The loss at theta.  Must not modify theta.  Called from several threads at once
  * when jobs > 1, each with its own copy of theta. */
 typedef double (*gc_fn)(const double *theta, void *ctx);

@@ -203,12 +203,11 @@ static void parse_option(int opt, const char *arg, cli *c)
 	gc_options *o = &c->run.check;
 
 	switch (opt) {
-	case OPT_STEP: o->step = parse_positive("--step", arg, 0); c->run.step_given = 1; break;
-	case OPT_RTOL: o->rtol = parse_positive("--rtol", arg, 1); c->run.rtol_given = 1; break;
+	case OPT_STEP: o->step = parse_positive("--step", arg, 0); break;
+	case OPT_RTOL: o->rtol = parse_positive("--rtol", arg, 1); break;
 	case OPT_ATOL:
 		o->atol = parse_positive("--atol", arg, 1);
 		o->atol_scaled = 0;
-		c->run.atol_given = 1;
 		break;
 	case OPT_METHOD:
 		if (strcmp(arg, "central") == 0)
@@ -217,7 +216,6 @@ static void parse_option(int opt, const char *arg, cli *c)
 			o->method = GC_METHOD_FIVE_POINT;
 		else
 			die_usage("--method: expected central or five-point, got '%s'", arg);
-		c->run.method_given = 1;
 		break;
 	case OPT_EXEC: c->run.exec_cmd = arg; break;
 	case OPT_GRAD: c->run.grad_path = arg; break;

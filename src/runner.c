@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "exec.h"
 #include "fileio.h"
 #include "gradfile.h"
@@ -73,10 +72,7 @@ static gc_options case_options(const gc_run_options *ro, const gc_case *c)
 	}
 	if (c->check.has_method)
 		o.method = c->check.method;
-	if (o.jobs == 0) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		o.jobs = cpus > 0 ? (unsigned)cpus : 1;
-	}
+	o.jobs = gc_options_jobs(&o);
 	return o;
 }
 

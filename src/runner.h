@@ -9,7 +9,6 @@
 
 typedef struct gc_run_options {
 	gc_options check;       /* command-line values; a case's check block overrides */
-	int step_given, rtol_given, atol_given, method_given;   /* given on the command line */
 	const char *exec_cmd;   /* --exec: external implementation, or NULL */
 	double timeout;         /* --exec time limit in seconds */
 	const char *grad_path;  /* --grad: a precomputed gradient file, or NULL */
