@@ -26,6 +26,7 @@
 #include <gsl/gsl_rng.h>
 #include "case.h"
 #include "jsonutil.h"
+#include "params.h"
 
 /* The default caps; a build may lower them (make fuzz does). */
 #ifndef GC_CASE_MAX_PARAMS
@@ -486,7 +487,7 @@ static int read_params(loader *ld)
 		return oom(ld);
 	if (node) {
 		gc_jpath_push_key(&ld->j.path, "params");
-		if (gc_json_read_params(&ld->j, node, c, c->theta, NULL, NULL))
+		if (gc_params_read(&ld->j, node, c, c->theta, NULL, NULL))
 			return -1;
 		gc_jpath_pop(&ld->j.path);
 	}
@@ -760,7 +761,7 @@ static int read_expect_gradients(loader *ld, const cJSON *node)
 	if (!e->gradient || !e->gradient_given)
 		return oom(ld);
 	gc_jpath_push_key(&ld->j.path, "gradients");
-	if (gc_json_read_params(&ld->j, node, ld->c, e->gradient, e->gradient_given, NULL))
+	if (gc_params_read(&ld->j, node, ld->c, e->gradient, e->gradient_given, NULL))
 		return -1;
 	gc_jpath_pop(&ld->j.path);
 	return 0;
@@ -908,7 +909,7 @@ char *gc_case_resolve(const gc_case *c)
 	char *text = NULL;
 
 	if (!doc || gc_json_make_exact(doc)
-	    || set_key(doc, "params", gc_json_exact_params(c, c->theta))
+	    || set_key(doc, "params", gc_params_to_json(c, c->theta))
 	    || set_key(doc, "inputs", gc_json_exact_matrix(c->inputs, c->batch, c->sizes[0]))
 	    || set_key(doc, "targets", gc_json_exact_matrix(c->targets, c->batch,
 							   c->sizes[c->n_layers])))

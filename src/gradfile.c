@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include "gradfile.h"
 #include "jsonutil.h"
+#include "params.h"
 
 static int read_gradfile(gc_jctx *j, const cJSON *root, const gc_case *c, double *grad,
                          unsigned char *transposed, int *has_loss, double *loss)
@@ -28,7 +29,7 @@ static int read_gradfile(gc_jctx *j, const cJSON *root, const gc_case *c, double
 	if (!x)
 		return gc_jfail(j, "missing (expected {\"weights\": [...]%s})",
 				c->bias ? ", \"biases\": [...]" : "");
-	if (gc_json_read_params(j, x, c, grad, NULL, transposed))
+	if (gc_params_read(j, x, c, grad, NULL, transposed))
 		return -1;
 	gc_jpath_pop(&j->path);
 	return 0;
@@ -88,7 +89,7 @@ char *gc_gradfile_print(const gc_case *c, double loss, const double *grad)
 	x = gc_json_exact_number(loss);
 	if (!x || !cJSON_AddItemToObject(doc, "loss", x))
 		goto out;
-	x = gc_json_exact_params(c, grad);
+	x = gc_params_to_json(c, grad);
 	if (!x || !cJSON_AddItemToObject(doc, "gradients", x))
 		goto out;
 	x = NULL;

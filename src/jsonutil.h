@@ -1,6 +1,6 @@
-/* jsonutil.h - JSON helpers shared by the case loader and gradient files: reading
- * files, parsing with line:column errors, checked reads of numbers, vectors and
- * matrices with key-path messages, and exactly-readable number output. */
+/* jsonutil.h - generic JSON helpers (nothing here knows a case): reading files, parsing
+ * with line:column errors, checked reads of numbers, vectors and matrices with key-path
+ * messages, and exactly-readable number output. */
 #ifndef GC_JSONUTIL_H
 #define GC_JSONUTIL_H
 
@@ -8,7 +8,6 @@
 #include <cjson/cJSON.h>
 #include "error.h"
 #include "jsonpos.h"
-#include "case.h"
 
 /* Reads the whole file at path (at most max bytes, checked before and while
  * reading) into a new NUL-terminated buffer *text (free with free()).  Sets
@@ -64,19 +63,6 @@ gc_json_numstr gc_json_num(double d);
 cJSON *gc_json_exact_number(double d);
 cJSON *gc_json_exact_vector(const double *v, size_t n);
 cJSON *gc_json_exact_matrix(const double *v, size_t rows, size_t cols);     /* nested rows */
-
-/* Reads the "weights" (L matrices W_k in c's layout) and "biases" (L flat vectors
- * b_k; required when c->bias, refused otherwise) of the object node into out, laid
- * out like c->theta.  The object may have no other keys (except "_...").  given:
- * when not NULL, either array may be absent and entries may be null (not given);
- * given[i] is set to 1 for each element read, 0 otherwise.  transposed: when not
- * NULL, (c->n_tensors) flags as for gc_json_read_matrix. */
-int gc_json_read_params(gc_jctx *j, const cJSON *node, const gc_case *c, double *out,
-                        unsigned char *given, unsigned char *transposed);
-
-/* {"weights": [...], "biases": [...]} of a parameter-shaped vector v in c's layout
- * (biases only when c->bias), numbers exact; NULL when out of memory. */
-cJSON *gc_json_exact_params(const gc_case *c, const double *v);
 
 /* Replaces every number in the tree by its exact form.  Returns 0, or -1 when out of memory. */
 int gc_json_make_exact(cJSON *node);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "case.h"
 #include "jsonutil.h"
 #include "merge.h"
 #include "report.h"
