@@ -24,22 +24,44 @@ TEST_BIN = $(patsubst tests/%.c,$(B)/tests/bin/%,$(TEST_SRC))
 LIB      = $(B)/libgradcheck.a
 PROGRAM  = $(B)/gradcheck
 
-DEBIAN_PACKAGES = libcjson-dev libgsl-dev check pkg-config python3-numpy libxml2-utils
+# Debian packages, by what needs them.  `deps` installs the missing ones of BUILD_PACKAGES,
+# `deps-check` those of BUILD_PACKAGES and TEST_PACKAGES (as root, with apt-get; otherwise
+# they name them and stop).  A fresh Debian 12 needs nothing else (make fresh-check).
+# To add a package, append it to the list of the target that needs it, here or in your
+# mk/*.mk file:
+#   BUILD_PACKAGES += libfoo-dev     a plain `make` (keep this list to what compiling needs)
+#   TEST_PACKAGES  += bubblewrap     only `make check` (tests, doc test, install test)
+#   BENCH_PACKAGES += python3-torch  only `make bench`
+# (conditional ones inside ifeq, e.g. `ifeq ($(MPI),1)` BUILD_PACKAGES += libopenmpi-dev).
+# A new target that runs tests depends on deps-check; one that only builds, on deps.
+BUILD_PACKAGES = gcc libc6-dev pkg-config libcjson-dev libgsl-dev
+#                check: the test framework; python3-numpy: examples/*.py; libxml2-utils:
+#                xmllint (JUnit schema); groff-base, bsdextrautils: man page rendering (col);
+#                procps: pgrep; g++: the installed header compiled as C++
+TEST_PACKAGES  = check python3-numpy libxml2-utils groff-base bsdextrautils procps g++
+BENCH_PACKAGES =
 
-.PHONY: all deps check check-headers demo clean sanitize
+.PHONY: all deps deps-check deps-bench check check-headers demo clean sanitize
 all: deps
 	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB)
 
-# Installs whichever Debian packages are missing (as root, with apt-get).
-deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do \
-	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# $(call gc_install_missing,PACKAGES): plain shell (it runs before anything is compiled).
+gc_install_missing = missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q ' installed$$' || \
+	    missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "missing Debian packages:$$missing (install them, e.g. sudo apt-get install$$missing)"; exit 1; fi; \
 	fi
+
+deps:
+	@$(call gc_install_missing,$(BUILD_PACKAGES))
+deps-check:
+	@$(call gc_install_missing,$(BUILD_PACKAGES) $(TEST_PACKAGES))
+deps-bench:
+	@$(call gc_install_missing,$(BUILD_PACKAGES) $(BENCH_PACKAGES))
 
 $(B)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -57,7 +79,7 @@ $(B)/tests/bin/%: tests/%.c $(wildcard tests/*.h) $(LIB) $(HEADERS)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(CHECK_LIBS) $(DEP_LIBS)
 
 # Test programs run from the top folder; GRADCHECK names the program they drive.
-check: deps
+check: deps-check
 	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB) $(TEST_BIN) $(BENCH_BIN)
 	@status=0; for t in $(TEST_BIN); do echo "== $$t"; \
 	  GRADCHECK=$(PROGRAM) $$t || status=1; done; \

@@ -10,7 +10,7 @@ BENCH_PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 BENCH_ARGS   ?=
 
 .PHONY: bench
-bench: deps
+bench: deps-bench
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
 	$(BENCH_BIN) --torch tests/bench/torch_bench.py --python $(BENCH_PYTHON) $(BENCH_ARGS)
 
