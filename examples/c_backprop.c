@@ -1,7 +1,8 @@
 /* c_backprop.c - a plain C11 backpropagation for `gradcheck --exec`.
  *
- * Reads a resolved case (SPEC section 1, as `gradcheck resolve` prints it) on
- * standard input and prints its gradient file (SPEC section 2) on standard output.
+ * Reads a resolved case (README "Case format", as `gradcheck resolve` prints it) on
+ * standard input and prints its gradient file (README "Check your own
+ * implementation") on standard output.
  * Both weight layouts, with or without biases, any batch size; activations
  * identity/linear, sigmoid, tanh, relu, leaky_relu (both forms), softplus; losses
  * sse, half_sse, mse, binary_cross_entropy, logistic.  softmax and cross_entropy

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """numpy_backprop.py - a reference backpropagation for `gradcheck --exec`.
 
-Reads a resolved case (SPEC section 1, as `gradcheck resolve` prints it) on
-standard input and prints its gradient file (SPEC section 2) on standard output:
+Reads a resolved case (README "Case format", as `gradcheck resolve` prints it) on
+standard input and prints its gradient file (README "Check your own
+implementation") on standard output:
 
     {"loss": L, "gradients": {"weights": [G_1 .. G_L], "biases": [g_1 .. g_L]}}
 
-Every activation and loss of the SPEC, both weight layouts, with or without
+Every activation and loss of README "Case format", both weight layouts, with or without
 biases, any batch size.  Internally every layer is computed as z = a @ W + b with
 W of shape (n_in, n_out) and a of shape (B, n_in); out_in weights are transposed
 on the way in and their gradients on the way out.

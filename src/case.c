@@ -1,4 +1,4 @@
-/* case.c - the case file of SPEC section 1: validation with key-path errors, init
+/* case.c - the case file of README "Case format": validation with key-path errors, init
  * and data generation, and the resolved form.
  *
  * Generated values (GSL's gsl_rng_mt19937; seed s and s & 0xffffffff are the same

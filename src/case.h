@@ -1,4 +1,4 @@
-/* case.h - network cases: the JSON case file of SPEC section 1, loaded and expanded. */
+/* case.h - network cases: the JSON case file of README "Case format", loaded and expanded. */
 #ifndef GC_CASE_H
 #define GC_CASE_H
 

@@ -1,4 +1,4 @@
-/* gradfile.h - gradient files (SPEC section 2):
+/* gradfile.h - gradient files (README "Check your own implementation"):
  *   {"loss": L, "gradients": {"weights": [G_1 ... G_L], "biases": [g_1 ... g_L]}} */
 #ifndef GC_GRADFILE_H
 #define GC_GRADFILE_H

@@ -13,7 +13,7 @@
  * is an error in any shard is an error in the merge; cases' notes are united.
  *
  * Returns GC_OK with a new report text in *json (free with free) and in
- * *exit_status 0, 1 or 2 as the unsharded run would have exited (SPEC section 4).
+ * *exit_status 0, 1 or 2 as the unsharded run would have exited (README "Command line").
  * On a malformed or inconsistent input returns nonzero (GC_EINVAL; GC_ENOMEM when
  * memory ran out) and fills err: the file, line:col where known, and a message
  * naming the problem ("cases[2].tensors[0].elements[5]: ...", "shard 2/3 is

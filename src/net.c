@@ -326,7 +326,7 @@ static void act_delta(const gc_activation *f, size_t n, const double *z0, const 
 
 /* ---- losses ----------------------------------------------------------------- */
 
-/* The loss of output layer (z, a), both (B, m), against c->targets (SPEC 1). */
+/* The loss of output layer (z, a), both (B, m), against c->targets (README "Case format"). */
 static double loss_value(const gc_net *net, const double *z, const double *a)
 {
 	const gc_case *c = net->c;

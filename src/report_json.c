@@ -1,4 +1,4 @@
-/* report_json.c - the machine-readable JSON report (SPEC section 5): the complete
+/* report_json.c - the machine-readable JSON report (README "Reports"): the complete
  * record of a run.  Numbers read back exactly; numbers that are not finite (a NaN
  * gradient, the infinite error of such an element) are written as null, since JSON
  * has no NaN or infinity.  A sharded run also writes every checked element, which

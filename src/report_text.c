@@ -1,4 +1,4 @@
-/* report_text.c - the human-readable report of SPEC section 5. */
+/* report_text.c - the human-readable report (README "Reports"). */
 #include "report.h"
 
 static const char *const status_word[] = {

@@ -1,4 +1,4 @@
-/* test_case.c - the case loader: every rule of SPEC section 1 as a malformed file
+/* test_case.c - the case loader: every rule of README "Case format" as a malformed file
  * with its message and position, the documented parameter order, GSL-generated
  * values against numbers computed independently (numpy's MT19937 with GSL's seeding
  * and GSL's polar Box-Muller written out in Python), and resolve's exact round trip. */

@@ -1,5 +1,5 @@
-/* test_cli.c - the command line: exit codes of SPEC section 4, report lines of
- * section 5, grad/resolve output against the seed notebooks' printed numbers. */
+/* test_cli.c - the command line: exit codes and report lines of README "Command
+ * line" and "Reports", grad/resolve output against the seed notebooks' printed numbers. */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
@@ -51,6 +51,25 @@ START_TEST(test_help_documents_every_option)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "gradcheck "));
 	cli_free(&r);
+}
+END_TEST
+
+/* -h is --help: the same text on standard output, exit 0, also after a command. */
+START_TEST(test_h_is_help)
+{
+	cli_run help = cli_gradcheck("--help");
+	static const char *const args[] = {"-h", "check -h", "merge -h", "-h cases/"};
+
+	ck_assert_ptr_nonnull(strstr(help.out, "-h, --help"));
+	for (size_t i = 0; i < sizeof args / sizeof *args; i++) {
+		cli_run r = cli_gradcheck("%s", args[i]);
+
+		ck_assert_msg(r.status == 0, "'%s' exited %d: %s", args[i], r.status, r.err);
+		ck_assert_str_eq(r.out, help.out);
+		ck_assert_str_eq(r.err, "");
+		cli_free(&r);
+	}
+	cli_free(&help);
 }
 END_TEST
 
@@ -226,6 +245,7 @@ static Suite *cli_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_demo_cases_pass);
 	tcase_add_test(tc, test_help_documents_every_option);
+	tcase_add_test(tc, test_h_is_help);
 	tcase_add_test(tc, test_usage_errors);
 	tcase_add_test(tc, test_bad_case_reported_others_run);
 	tcase_add_test(tc, test_missing_and_malformed_files);

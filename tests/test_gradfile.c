@@ -1,5 +1,6 @@
-/* test_gradfile.c - gradient files (SPEC section 2): reading, shapes, transposed
- * matrices, errors with key paths and positions, and the exact print/parse round trip. */
+/* test_gradfile.c - gradient files (README "Check your own implementation"): reading,
+ * shapes, transposed matrices, errors with key paths and positions, and the exact
+ * print/parse round trip. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
