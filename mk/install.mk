@@ -59,5 +59,5 @@ man: $(PROGRAM)
 	rm -f '$(MAN_OUT).tmp'
 
 check-install: $(PROGRAM) $(LIB)
-	@MAKE='$(MAKE)' B='$(B)' CC='$(CC)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' \
+	@MAKE='$(MAKE)' B='$(B)' CC='$(CC)' CXX='$(CXX)' CFLAGS='$(CFLAGS)' LDFLAGS='$(LDFLAGS)' \
 	    sh tests/install_test.sh

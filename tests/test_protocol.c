@@ -162,7 +162,11 @@ START_TEST(test_program_failures_are_case_errors)
 	expect_case_error("echo garbage", "", "invalid JSON");
 	expect_case_error("echo oops >&2; exit 3", "", "exit status 3");
 	expect_case_error("echo oops >&2; exit 3", "", "oops");
-	expect_case_error("exec sleep 37.25", "--timeout 0.3", "timed out");
+	/* a sleep of this test's own, so that another test run's cannot match below */
+	char sleeper[64], pgrep[96];
+	snprintf(sleeper, sizeof sleeper, "exec sleep 37.%ld", (long)getpid());
+	snprintf(pgrep, sizeof pgrep, "pgrep -f '[s]leep 37.%ld$' >/dev/null", (long)getpid());
+	expect_case_error(sleeper, "--timeout 0.3", "timed out");
 	char *wrong_shape = cli_temp_file("{\"gradients\": {\"weights\": [[1]], \"biases\": []}}",
 	                                  ".grad.json");
 	char cat[128];
@@ -171,7 +175,12 @@ START_TEST(test_program_failures_are_case_errors)
 	unlink(wrong_shape);
 	free(wrong_shape);
 	expect_case_error("yes", "", "output over");
-	ck_assert_int_ne(system("pgrep -f '[s]leep 37.25' >/dev/null"), 0);
+	/* the timed-out program's process group is gone: pgrep exits 1 (no match), not 0
+	 * (still running) nor 127 (pgrep missing: procps, which make check installs) */
+	int st = system(pgrep);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s exited %d (0: the timed-out "
+	              "program still runs; 127: pgrep is not installed)", pgrep,
+	              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 END_TEST
 
