@@ -84,3 +84,40 @@ int gc_write_file_atomic(const char *path, const char *data, size_t len, gc_erro
 	}
 	return gc_atomic_commit(&f, err);
 }
+
+int gc_mkdir_p(const char *path, gc_error *err)
+{
+	size_t n = strlen(path);
+	char *p = strdup(path);
+	struct stat st;
+	int rc = -1;
+
+	if (!p) {
+		gc_error_set(err, "out of memory");
+		return -1;
+	}
+	/* every prefix that ends before a '/' (not the leading one), then the whole path */
+	for (size_t i = 1; i <= n; i++) {
+		if (i < n && p[i] != '/')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+			fail_errno(err, p, "cannot create directory");
+			goto out;
+		}
+		p[i] = path[i];
+	}
+	int bad = stat(path, &st) != 0;
+	if (!bad && !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		bad = 1;
+	}
+	if (bad) {
+		fail_errno(err, path, "cannot create directory");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(p);
+	return rc;
+}

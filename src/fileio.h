@@ -1,4 +1,4 @@
-/* fileio.h - writing files atomically. */
+/* fileio.h - writing files atomically, creating directories. */
 #ifndef GC_FILEIO_H
 #define GC_FILEIO_H
 
@@ -23,5 +23,8 @@ void gc_atomic_abort(gc_atomic_file *f);
 
 /* Writes len bytes to path atomically. */
 int gc_write_file_atomic(const char *path, const char *data, size_t len, gc_error *err);
+
+/* Creates the directory path and its missing parents, like mkdir -p. */
+int gc_mkdir_p(const char *path, gc_error *err);
 
 #endif

@@ -1,4 +1,4 @@
-/* main.c - the gradcheck command line (SPEC section 3): parses options, runs
+/* main.c - the gradcheck command line (README "Command line"): parses options, runs
  * every case, writes the report and chooses the exit status. */
 #include <dirent.h>
 #include <errno.h>
@@ -28,7 +28,7 @@ static const char usage_text[] =
 "  or:  gradcheck grad CASE.json\n"
 "  or:  gradcheck resolve CASE.json\n"
 "  or:  gradcheck merge [-o FILE] REPORT.json ...\n"
-"  or:  gradcheck --help | --version\n"
+"  or:  gradcheck -h | --help | --version\n"
 "\n"
 "Checks the gradients of neural-network cases against central finite differences,\n"
 "element by element.  DIR means every *.json file inside it, in sorted order.\n"
@@ -53,6 +53,7 @@ static const char usage_text[] =
 "                   backpropagation (one case only)\n"
 "  --timeout S      time limit for each --exec run in seconds (default 30)\n"
 "  --record DIR     write each case's gradient file to DIR/NAME.grad.json\n"
+"                   (DIR is created when missing)\n"
 "  --force          let --record replace a file whose content differs\n"
 "  --golden DIR     compare gradients with DIR/NAME.grad.json too\n"
 "  --format F       report format: text (default), json, junit, tap, html\n"
@@ -72,7 +73,7 @@ static const char usage_text[] =
 "  --max-input-mib N\n"
 "                   refuse JSON inputs (cases, gradient files, --exec output)\n"
 "                   over N MiB (default 64)\n"
-"  --help           show this help and exit\n"
+"  -h, --help       show this help and exit\n"
 "  --version        show the version and exit\n"
 "\n"
 "Exit status: 0 every case passed, 1 a case failed, 2 usage error or a case\n"
@@ -236,6 +237,7 @@ static void parse_option(int opt, const char *arg, cli *c)
 	case OPT_MAX_PARAMS: c->run.limits.max_params = parse_count("--max-params", arg, 1); break;
 	case OPT_MAX_VALUES: c->run.limits.max_values = parse_count("--max-values", arg, 1); break;
 	case OPT_MAX_INPUT: c->run.limits.max_file = parse_mib("--max-input-mib", arg); break;
+	case 'h':
 	case OPT_HELP: usage(EXIT_PASS); break;
 	case OPT_VERSION: printf("gradcheck %s\n", GC_VERSION); exit(EXIT_PASS);
 	default: usage(EXIT_ERROR);
@@ -252,7 +254,7 @@ static void parse_args(int argc, char **argv, cli *c)
 	c->run.timeout = 30;
 	c->run.limits = gc_case_default_limits;
 	c->format = GC_FORMAT_TEXT;
-	while ((opt = getopt_long(argc, argv, "o:", long_options, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, "ho:", long_options, NULL)) != -1)
 		parse_option(opt, optarg, c);
 }
 
@@ -394,6 +396,16 @@ static int run_check(cli *c, int argc, char **argv)
 	cases = collect_cases(argc, argv);
 	if (c->run.grad_path && cases.n != 1)
 		die_usage("%s", "--grad checks exactly one case");
+	if (c->run.record_dir) {
+		gc_error err = {0};
+		char msg[2048];
+
+		if (gc_mkdir_p(c->run.record_dir, &err) != 0) {
+			gc_error_format(&err, msg, sizeof msg);
+			fprintf(stderr, "gradcheck: %s\n", msg);
+			return EXIT_ERROR;
+		}
+	}
 	outcomes = calloc(cases.n, sizeof *outcomes);
 	reports = calloc(cases.n, sizeof *reports);
 	if (!outcomes || !reports) {

@@ -200,13 +200,17 @@ static int check_expect(gc_case_outcome *out, const gc_case *c, const gc_net *ne
 	return rc;
 }
 
+/* DIR/NAME.grad.json, without doubling a '/' that ends DIR ("golden/"). */
 static char *golden_path(const char *dir, const char *name)
 {
-	size_t n = strlen(dir) + strlen(name) + sizeof "/.grad.json";
+	size_t len = strlen(dir), n = len + strlen(name) + sizeof "/.grad.json";
 	char *p = malloc(n);
 
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
 	if (p)
-		snprintf(p, n, "%s/%s.grad.json", dir, name);
+		snprintf(p, n, "%.*s%s%s.grad.json", (int)len, dir, len > 0 && dir[len - 1] == '/' ? "" : "/",
+		         name);
 	return p;
 }
 

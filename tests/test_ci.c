@@ -89,6 +89,45 @@ START_TEST(test_record_then_golden)
 }
 END_TEST
 
+/* --record creates its folder and its parents; a folder written with a final '/'
+ * gives paths with a single one, both in the file system and in messages. */
+START_TEST(test_record_creates_folder)
+{
+	char *dir = make_temp_dir(), sub[512], path[600];
+	cli_run r;
+	struct stat st;
+
+	snprintf(sub, sizeof sub, "%s/new/golden/", dir);
+	r = cli_gradcheck("--record %s " SEED3, sub);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ck_assert_str_eq(r.err, "");
+	cli_free(&r);
+	snprintf(path, sizeof path, "%sseed003_sigmoid_2_2_1.grad.json", sub);
+	ck_assert_msg(stat(path, &st) == 0 && S_ISREG(st.st_mode), "%s not written", path);
+
+	/* a kept record and a drifting golden file are named as DIR/NAME, not DIR//NAME */
+	edit_file(dir, "new/golden/seed003_sigmoid_2_2_1.grad.json", "-0.0220", "-0.0300");
+	r = cli_gradcheck("--record %s " SEED3, sub);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.err, path) && !strstr(r.err, "//"), "%s", r.err);
+	cli_free(&r);
+	r = cli_gradcheck("--golden %s " SEED3, sub);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.out, path) && !strstr(r.out, "//"), "%s", r.out);
+	cli_free(&r);
+
+	/* a folder that cannot be created is a usage-level error: exit 2, nothing run */
+	snprintf(sub, sizeof sub, "%s/new/golden/seed003_sigmoid_2_2_1.grad.json/x", dir);
+	r = cli_gradcheck("--record %s " SEED3, sub);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "cannot create directory: Not a directory"), "%s", r.err);
+	ck_assert_str_eq(r.out, "");
+	cli_free(&r);
+	remove_dir(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_missing_golden_is_an_error)
 {
 	char *dir = make_temp_dir();
@@ -207,6 +246,7 @@ static Suite *ci_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_record_then_golden);
+	tcase_add_test(tc, test_record_creates_folder);
 	tcase_add_test(tc, test_missing_golden_is_an_error);
 	tcase_add_test(tc, test_killed_run_keeps_old_report);
 	tcase_add_test(tc, test_output_file_and_summary);
