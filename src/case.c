@@ -736,11 +736,7 @@ static int read_check(loader *ld)
 	if ((m = get(node, "method"))) {
 		gc_jpath_push_key(&ld->j.path, "method");
 		k->has_method = 1;
-		if (cJSON_IsString(m) && strcmp(m->valuestring, "central") == 0)
-			k->method = GC_METHOD_CENTRAL;
-		else if (cJSON_IsString(m) && strcmp(m->valuestring, "five-point") == 0)
-			k->method = GC_METHOD_FIVE_POINT;
-		else
+		if (gc_method_parse(cJSON_GetStringValue(m), &k->method) != GC_OK)
 			return gc_jfail(&ld->j, "expected \"central\" or \"five-point\", got %s%s%s",
 					cJSON_IsString(m) ? "\"" : "",
 					cJSON_IsString(m) ? m->valuestring : gc_json_kind(m),

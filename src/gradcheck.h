@@ -195,6 +195,14 @@ void gc_tensor_keep_worst(gc_tensor_result *tr, gc_element *fails, size_t nfail,
  * "entry_layer". */
 const char *gc_diag_kind_name(gc_diag_kind k);
 
+/* Names as reports and the command line spell them: "central", "five-point"; "pass",
+ * "fail", "kink", "skipped" ("unknown" for a value outside the enum).  The parsers
+ * return GC_OK and set *out, or GC_EINVAL for any other string (or NULL). */
+const char *gc_method_name(gc_method m);
+int gc_method_parse(const char *s, gc_method *out);
+const char *gc_verdict_name(gc_verdict v);
+int gc_verdict_parse(const char *s, gc_verdict *out);
+
 /* ---- reports ---------------------------------------------------------------- */
 
 typedef enum gc_case_status { GC_CASE_PASS, GC_CASE_FAIL, GC_CASE_ERROR } gc_case_status;
@@ -212,8 +220,19 @@ typedef struct gc_case_report {
 	size_t n_notes;
 } gc_case_report;
 
+/* "pass", "fail", "error" as in JSON and HTML reports; the label "PASS", "FAIL", "ERROR"
+ * as in the text report.  The parser returns GC_OK or GC_EINVAL. */
+const char *gc_case_status_name(gc_case_status s);
+const char *gc_case_status_label(gc_case_status s);
+int gc_case_status_parse(const char *s, gc_case_status *out);
+
 typedef enum gc_format { GC_FORMAT_TEXT, GC_FORMAT_JSON, GC_FORMAT_JUNIT, GC_FORMAT_TAP,
                          GC_FORMAT_HTML } gc_format;
+
+/* "text", "json", "junit", "tap", "html" as --format spells them; the parser returns
+ * GC_OK or GC_EINVAL. */
+const char *gc_format_name(gc_format f);
+int gc_format_parse(const char *s, gc_format *out);
 
 /* Writes a report of n cases to out.  The text format ends with the line
  * "N passed, M failed".  Returns GC_EIO when a write fails. */

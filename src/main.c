@@ -18,7 +18,7 @@
 #include "merge.h"
 #include "net.h"
 #include "progress.h"
-#include "report.h"
+#include "report_common.h"
 #include "runner.h"
 
 enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_ERROR = 2 };
@@ -148,16 +148,11 @@ static void parse_shard(const char *arg, gc_options *o)
 
 static gc_format parse_format(const char *arg)
 {
-	static const char *const names[] = {
-		[GC_FORMAT_TEXT] = "text", [GC_FORMAT_JSON] = "json", [GC_FORMAT_JUNIT] = "junit",
-		[GC_FORMAT_TAP] = "tap", [GC_FORMAT_HTML] = "html"
-	};
+	gc_format f = GC_FORMAT_TEXT;
 
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (strcmp(arg, names[i]) == 0)
-			return (gc_format)i;
-	die_usage("--format: expected text, json, junit, tap or html, got '%s'", arg);
-	return GC_FORMAT_TEXT;
+	if (gc_format_parse(arg, &f) != GC_OK)
+		die_usage("--format: expected text, json, junit, tap or html, got '%s'", arg);
+	return f;
 }
 
 typedef struct cli {
@@ -211,11 +206,7 @@ static void parse_option(int opt, const char *arg, cli *c)
 		o->atol_scaled = 0;
 		break;
 	case OPT_METHOD:
-		if (strcmp(arg, "central") == 0)
-			o->method = GC_METHOD_CENTRAL;
-		else if (strcmp(arg, "five-point") == 0)
-			o->method = GC_METHOD_FIVE_POINT;
-		else
+		if (gc_method_parse(arg, &o->method) != GC_OK)
 			die_usage("--method: expected central or five-point, got '%s'", arg);
 		break;
 	case OPT_EXEC: c->run.exec_cmd = arg; break;

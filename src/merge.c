@@ -307,7 +307,8 @@ static int read_options(gc_shard *s, gc_options *o)
 	o->fast = cJSON_IsTrue(m);
 	if (!(method = get_string(j, opt, "method")))
 		return -1;
-	o->method = strcmp(method, "five-point") == 0 ? GC_METHOD_FIVE_POINT : GC_METHOD_CENTRAL;
+	if (gc_method_parse(method, &o->method) != GC_OK)
+		o->method = GC_METHOD_CENTRAL;
 	if (!(m = get(j, opt, "seed")))
 		return -1;
 	o->seed = cJSON_IsString(m) ? strtoul(m->valuestring, NULL, 10)
@@ -447,17 +448,12 @@ static int same_tensors(gc_jctx *j, const cJSON *ref, const cJSON *tensors, cons
 	return 0;
 }
 
+/* A checked element's verdict (a shard lists no skipped elements). */
 static int parse_verdict(const cJSON *node, gc_verdict *v)
 {
-	static const char *const names[] = { [GC_ELEM_PASS] = "pass", [GC_ELEM_FAIL] = "fail",
-	                                     [GC_ELEM_KINK] = "kink" };
-	for (int k = GC_ELEM_PASS; k <= GC_ELEM_KINK; k++) {
-		if (cJSON_IsString(node) && strcmp(node->valuestring, names[k]) == 0) {
-			*v = (gc_verdict)k;
-			return 0;
-		}
-	}
-	return -1;
+	if (gc_verdict_parse(cJSON_GetStringValue(node), v) != GC_OK || *v == GC_ELEM_SKIPPED)
+		return -1;
+	return 0;
 }
 
 /* One [flat, analytic, numeric, abs, rel, est_err, step, verdict] of tensor t into r. */
@@ -727,6 +723,7 @@ static int merge_case(gc_shard **sh, const cJSON **cs, size_t ns, size_t ci,
 	for (size_t s = 0; s < ns; s++) {
 		gc_jctx *j = use(sh[s]);
 		const char *status;
+		gc_case_status st;
 		j->path.depth = 0;
 		gc_jpath_push_key(&j->path, "cases");
 		gc_jpath_push_index(&j->path, ci);
@@ -737,7 +734,7 @@ static int merge_case(gc_shard **sh, const cJSON **cs, size_t ns, size_t ci,
 		if (strcmp(status, "error") == 0 && !error &&
 		    !(error = get_typed(j, cs[s], "error", cJSON_IsString, "a string")))
 			return -1;
-		if (strcmp(status, "pass") && strcmp(status, "fail") && strcmp(status, "error")) {
+		if (gc_case_status_parse(status, &st) != GC_OK) {
 			gc_jpath_push_key(&j->path, "status");
 			return gc_jfail(j, "expected \"pass\", \"fail\" or \"error\", got \"%s\"", status);
 		}

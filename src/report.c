@@ -1,27 +1,28 @@
+/* report.c - gc_report_write: the format names and the dispatch to the writers. */
+#include <string.h>
 #include "report.h"
 
-void gc_report_element_name(const gc_tensor *t, size_t index, char *buf, size_t size)
-{
-	size_t k = index - t->offset;
+static const char *const format_names[] = {
+	[GC_FORMAT_TEXT] = "text", [GC_FORMAT_JSON] = "json", [GC_FORMAT_JUNIT] = "junit",
+	[GC_FORMAT_TAP] = "tap", [GC_FORMAT_HTML] = "html"
+};
 
-	if (t->cols == 1 && !t->matrix)
-		snprintf(buf, size, "%s[%zu]", t->name, k);
-	else
-		snprintf(buf, size, "%s[%zu,%zu]", t->name, k / t->cols, k % t->cols);
+#define N_FORMATS (sizeof format_names / sizeof *format_names)
+
+const char *gc_format_name(gc_format f)
+{
+	return (size_t)f < N_FORMATS ? format_names[f] : "unknown";
 }
 
-void gc_report_count(const gc_case_report *cases, size_t n, size_t *passed, size_t *failed,
-                     size_t *errors)
+int gc_format_parse(const char *s, gc_format *out)
 {
-	*passed = *failed = *errors = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (cases[i].status == GC_CASE_PASS)
-			++*passed;
-		else
-			++*failed;
-		if (cases[i].status == GC_CASE_ERROR)
-			++*errors;
+	for (size_t i = 0; i < N_FORMATS && s; i++) {
+		if (strcmp(format_names[i], s) == 0) {
+			*out = (gc_format)i;
+			return GC_OK;
+		}
 	}
+	return GC_EINVAL;
 }
 
 int gc_report_write(FILE *out, gc_format format, const gc_case_report *cases, size_t n,

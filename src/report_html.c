@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "report_common.h"
 
 #define CELL 14                 /* px per cell */
 #define MAX_CELLS 60            /* per side before downsampling */
@@ -113,27 +114,6 @@ static const char *plural(size_t n)
 	return n == 1 ? "" : "s";
 }
 
-static const char *verdict_name(gc_verdict v)
-{
-	switch (v) {
-	case GC_ELEM_PASS:    return "pass";
-	case GC_ELEM_FAIL:    return "fail";
-	case GC_ELEM_KINK:    return "kink";
-	case GC_ELEM_SKIPPED: return "skipped";
-	}
-	return "skipped";
-}
-
-static const char *status_name(gc_case_status s)
-{
-	switch (s) {
-	case GC_CASE_PASS:  return "pass";
-	case GC_CASE_FAIL:  return "fail";
-	case GC_CASE_ERROR: return "error";
-	}
-	return "error";
-}
-
 /* Elements of block (br0.., bc0..) of a tensor, rolled up. */
 typedef struct block {
 	size_t r0, r1, c0, c1;          /* rows r0..r1-1, cols c0..c1-1 of the tensor */
@@ -201,7 +181,7 @@ static void cell_title(FILE *out, const gc_tensor *t, const block *b, const char
 	fputs("<title>", out);
 	esc(out, name);
 	if (b->r1 - b->r0 == 1 && b->c1 - b->c0 == 1) {
-		fprintf(out, " (%s)\n", verdict_name(b->verdict));
+		fprintf(out, " (%s)\n", gc_verdict_name(b->verdict));
 		if (b->worst)
 			element_values(out, b->worst);
 		else
@@ -214,7 +194,7 @@ static void cell_title(FILE *out, const gc_tensor *t, const block *b, const char
 			gc_report_element_name(t, b->worst->index, wname, sizeof wname);
 			fputs("\nworst ", out);
 			esc(out, wname);
-			fprintf(out, " (%s)\n", verdict_name(b->worst->verdict));
+			fprintf(out, " (%s)\n", gc_verdict_name(b->worst->verdict));
 			element_values(out, b->worst);
 		}
 	}
@@ -224,7 +204,7 @@ static void cell_title(FILE *out, const gc_tensor *t, const block *b, const char
 static void write_cell(FILE *out, const gc_tensor *t, const block *b, size_t x, size_t y)
 {
 	char name[128];
-	const char *v = verdict_name(b->verdict);
+	const char *v = gc_verdict_name(b->verdict);
 	int focusable = b->verdict == GC_ELEM_FAIL || b->verdict == GC_ELEM_KINK;
 	const char *fill = b->worst ? colours[decade(b->worst->rel_err)] : "url(#gc-hatch)";
 
@@ -490,7 +470,7 @@ static void write_heatmaps(FILE *out, const gc_result *res, size_t case_no)
 
 static void write_case(FILE *out, const gc_case_report *c, size_t case_no)
 {
-	const char *st = status_name(c->status);
+	const char *st = gc_case_status_name(c->status);
 	const gc_result *res = c->status == GC_CASE_ERROR ? NULL : c->result;
 
 	fprintf(out, "<section class=\"case %s\" id=\"case-%zu\" data-status=\"%s\" "
@@ -565,8 +545,7 @@ static void write_top(FILE *out, const gc_case_report *cases, size_t n, const gc
 	for (size_t i = 0; i < n; i++) {
 		fprintf(out, "<li><a href=\"#case-%zu\">", i + 1);
 		esc(out, cases[i].name);
-		fprintf(out, "</a> %s</li>\n", cases[i].status == GC_CASE_PASS ? "PASS" :
-			cases[i].status == GC_CASE_FAIL ? "FAIL" : "ERROR");
+		fprintf(out, "</a> %s</li>\n", gc_case_status_label(cases[i].status));
 	}
 	fputs("</ol></nav>\n", out);
 }

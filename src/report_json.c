@@ -8,15 +8,7 @@
 #include <stdlib.h>
 #include "jsonutil.h"
 #include "report.h"
-
-static const char *const status_name[] = {
-	[GC_CASE_PASS] = "pass", [GC_CASE_FAIL] = "fail", [GC_CASE_ERROR] = "error"
-};
-
-static const char *const verdict_name[] = {
-	[GC_ELEM_PASS] = "pass", [GC_ELEM_FAIL] = "fail", [GC_ELEM_KINK] = "kink",
-	[GC_ELEM_SKIPPED] = "skipped"
-};
+#include "report_common.h"
 
 /* Each add_* returns 0, or -1 when out of memory (the caller deletes the tree). */
 static int add_item(cJSON *obj, const char *key, cJSON *item)
@@ -79,7 +71,7 @@ static cJSON *options_node(const gc_options *o)
 	rc |= add_double(obj, "rtol", o->rtol);
 	rc |= add_double(obj, "atol", o->atol);
 	rc |= add_item(obj, "atol_scaled", cJSON_CreateBool(o->atol_scaled != 0));
-	rc |= add_string(obj, "method", o->method == GC_METHOD_FIVE_POINT ? "five-point" : "central");
+	rc |= add_string(obj, "method", gc_method_name(o->method));
 	rc |= add_item(obj, "sample", o->sample ? cJSON_CreateNumber((double)o->sample)
 	                                        : cJSON_CreateNull());
 	rc |= add_item(obj, "fast", cJSON_CreateBool(o->fast != 0));
@@ -145,7 +137,7 @@ static cJSON *element_node(const gc_element *e)
 	rc |= append(a, gc_json_exact_number(e->rel_err));
 	rc |= append(a, gc_json_exact_number(e->est_err));
 	rc |= append(a, gc_json_exact_number(e->step));
-	rc |= append(a, cJSON_CreateString(verdict_name[e->verdict]));
+	rc |= append(a, cJSON_CreateString(gc_verdict_name(e->verdict)));
 	if (rc) {
 		cJSON_Delete(a);
 		return NULL;
@@ -278,7 +270,7 @@ static cJSON *case_node(const gc_case_report *c, const gc_options *o)
 		return NULL;
 	}
 	rc = add_string(obj, "name", c->name);
-	rc |= add_string(obj, "status", status_name[c->status]);
+	rc |= add_string(obj, "status", gc_case_status_name(c->status));
 	if (c->status == GC_CASE_ERROR) {
 		rc |= add_string(obj, "error", c->error ? c->error : "error");
 	} else {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
+#include "report_common.h"
 
 #define REPLACEMENT "\xef\xbf\xbd"      /* U+FFFD in UTF-8 */
 

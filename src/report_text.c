@@ -1,9 +1,6 @@
 /* report_text.c - the human-readable report (README "Reports"). */
 #include "report.h"
-
-static const char *const status_word[] = {
-	[GC_CASE_PASS] = "PASS", [GC_CASE_FAIL] = "FAIL", [GC_CASE_ERROR] = "ERROR"
-};
+#include "report_common.h"
 
 static void format_shape(const gc_tensor *t, char *buf, size_t size)
 {
@@ -54,7 +51,7 @@ static void print_worst(FILE *out, const gc_result *r, int fast)
 
 int gc_report_text_case(FILE *out, const gc_case_report *c, const gc_options *o)
 {
-	fprintf(out, "%s %s", status_word[c->status], c->name);
+	fprintf(out, "%s %s", gc_case_status_label(c->status), c->name);
 	if (c->status == GC_CASE_ERROR) {
 		fprintf(out, ": %s\n", c->error ? c->error : "error");
 		return ferror(out) ? GC_EIO : GC_OK;

@@ -8,7 +8,7 @@
 #include "gradfile.h"
 #include "jsonutil.h"
 #include "net.h"
-#include "report.h"
+#include "report_common.h"
 #include "runner.h"
 
 #define GC_EXPECT_SHOWN 3       /* mismatching elements named per expect check */

@@ -1,0 +1,61 @@
+/* report_common.c - what the report writers share: element names, case counts and the
+ * case status names. */
+#include <stdio.h>
+#include <string.h>
+#include "report_common.h"
+
+static const struct {
+	const char *name;       /* JSON and HTML reports */
+	const char *label;      /* the text report */
+} case_statuses[] = {
+	[GC_CASE_PASS] = { "pass", "PASS" },
+	[GC_CASE_FAIL] = { "fail", "FAIL" },
+	[GC_CASE_ERROR] = { "error", "ERROR" },
+};
+
+#define N_STATUSES (sizeof case_statuses / sizeof *case_statuses)
+
+const char *gc_case_status_name(gc_case_status s)
+{
+	return (size_t)s < N_STATUSES ? case_statuses[s].name : "unknown";
+}
+
+const char *gc_case_status_label(gc_case_status s)
+{
+	return (size_t)s < N_STATUSES ? case_statuses[s].label : "UNKNOWN";
+}
+
+int gc_case_status_parse(const char *s, gc_case_status *out)
+{
+	for (size_t i = 0; i < N_STATUSES && s; i++) {
+		if (strcmp(case_statuses[i].name, s) == 0) {
+			*out = (gc_case_status)i;
+			return GC_OK;
+		}
+	}
+	return GC_EINVAL;
+}
+
+void gc_report_element_name(const gc_tensor *t, size_t index, char *buf, size_t size)
+{
+	size_t k = index - t->offset;
+
+	if (t->cols == 1 && !t->matrix)
+		snprintf(buf, size, "%s[%zu]", t->name, k);
+	else
+		snprintf(buf, size, "%s[%zu,%zu]", t->name, k / t->cols, k % t->cols);
+}
+
+void gc_report_count(const gc_case_report *cases, size_t n, size_t *passed, size_t *failed,
+                     size_t *errors)
+{
+	*passed = *failed = *errors = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (cases[i].status == GC_CASE_PASS)
+			++*passed;
+		else
+			++*failed;
+		if (cases[i].status == GC_CASE_ERROR)
+			++*errors;
+	}
+}

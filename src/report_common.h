@@ -1,0 +1,16 @@
+/* report_common.h - what the report writers share: element names and case counts. */
+#ifndef GC_REPORT_COMMON_H
+#define GC_REPORT_COMMON_H
+
+#include <stddef.h>
+#include "gradcheck.h"
+
+/* "W2[1,0]" (a matrix) or "b1[3]" (a vector: one column, not t->matrix) for element
+ * index of theta. */
+void gc_report_element_name(const gc_tensor *t, size_t index, char *buf, size_t size);
+
+/* Counts of passing and failing (failed + error) cases. */
+void gc_report_count(const gc_case_report *cases, size_t n, size_t *passed, size_t *failed,
+                     size_t *errors);
+
+#endif
