@@ -44,6 +44,7 @@ struct run {
 	struct outbuf out;
 	struct tail err;
 	int timed_out, out_overflow;
+	int keep_open;               /* co-process: stdin stays open when the input runs out */
 };
 
 static double now_seconds(void)
@@ -226,7 +227,7 @@ static void write_input(struct run *r)
 		return;
 	}
 	r->input_off += (size_t)w;
-	if (r->input_off == r->input_len)
+	if (r->input_off == r->input_len && !r->keep_open)
 		close_fd(&r->fd_in);
 }
 
@@ -554,4 +555,242 @@ const char *gc_exec_describe(const gc_exec_result *res, char *buf, size_t size)
 		return NULL;
 	}
 	return buf;
+}
+
+/* ---- co-processes (`--model`): a long-lived program spoken to one line at a time ---- */
+
+struct gc_coproc {
+	struct run r;            /* r.input points at in; r.input_off bytes of it are written */
+	char *in;
+	size_t in_cap;
+	size_t line_pos;         /* r.out.p[line_pos .. r.out.len): output not yet taken */
+	int reaped;
+};
+
+int gc_coproc_start(const char *cmd, size_t max_pending, gc_coproc **out, gc_error *err)
+{
+	gc_coproc *cp;
+	int status;
+
+	*out = NULL;
+	if (!cmd) {
+		gc_error_set(err, "no command to run");
+		return GC_EINVAL;
+	}
+	cp = calloc(1, sizeof *cp);
+	if (!cp) {
+		gc_error_set(err, "out of memory");
+		return GC_ENOMEM;
+	}
+	cp->r = (struct run){ .pid = -1, .fd_in = -1, .fd_out = -1, .fd_err = -1,
+	                      .deadline = INFINITY, .keep_open = 1 };
+	cp->r.out.limit = max_pending && max_pending < SIZE_MAX - 2 ? max_pending : SIZE_MAX - 2;
+	status = start_child(&cp->r, cmd, err);
+	if (cp->r.pid < 0) {
+		free(cp);
+		return status;
+	}
+	if (status != GC_OK) {
+		gc_coproc_free(cp);
+		return status;
+	}
+	*out = cp;
+	return GC_OK;
+}
+
+int gc_coproc_write(gc_coproc *cp, const char *s, size_t n)
+{
+	struct run *r = &cp->r;
+	size_t left = r->input_len - r->input_off;
+
+	if (r->input_off > 0) {          /* drop what is written already */
+		memmove(cp->in, cp->in + r->input_off, left);
+		r->input_off = 0;
+		r->input_len = left;
+	}
+	if (left + n > cp->in_cap) {
+		size_t cap = cp->in_cap ? cp->in_cap : 4096;
+		char *p;
+
+		while (cap < left + n)
+			cap *= 2;
+		if (!(p = realloc(cp->in, cap)))
+			return GC_ENOMEM;
+		cp->in = p;
+		cp->in_cap = cap;
+	}
+	memcpy(cp->in + left, s, n);
+	r->input = cp->in;
+	r->input_len = left + n;
+	return GC_OK;
+}
+
+size_t gc_coproc_unsent(const gc_coproc *cp)
+{
+	return cp->r.fd_in >= 0 ? cp->r.input_len - cp->r.input_off : 0;
+}
+
+/* Moves the output not yet taken to the front of the buffer. */
+static void coproc_compact(gc_coproc *cp)
+{
+	struct outbuf *o = &cp->r.out;
+
+	if (cp->line_pos == 0)
+		return;
+	memmove(o->p, o->p + cp->line_pos, o->len - cp->line_pos);
+	o->len -= cp->line_pos;
+	cp->line_pos = 0;
+}
+
+int gc_coproc_poll(gc_coproc *const *cps, size_t n, double timeout, gc_error *err)
+{
+	struct pollfd *p = malloc(3 * (n ? n : 1) * sizeof *p);
+	struct { gc_coproc *cp; int *fd; } *who = malloc(3 * (n ? n : 1) * sizeof *who);
+	nfds_t m = 0;
+	int k, ms, status = GC_OK;
+
+	if (!p || !who) {
+		gc_error_set(err, "out of memory");
+		status = GC_ENOMEM;
+		goto out;
+	}
+	for (size_t c = 0; c < n; c++) {
+		struct run *r = &cps[c]->r;
+
+		coproc_compact(cps[c]);
+		if (r->fd_in >= 0 && r->input_off < r->input_len) {
+			p[m] = (struct pollfd){ .fd = r->fd_in, .events = POLLOUT };
+			who[m].cp = cps[c];
+			who[m++].fd = &r->fd_in;
+		}
+		if (r->fd_out >= 0) {
+			p[m] = (struct pollfd){ .fd = r->fd_out, .events = POLLIN };
+			who[m].cp = cps[c];
+			who[m++].fd = &r->fd_out;
+		}
+		if (r->fd_err >= 0) {
+			p[m] = (struct pollfd){ .fd = r->fd_err, .events = POLLIN };
+			who[m].cp = cps[c];
+			who[m++].fd = &r->fd_err;
+		}
+	}
+	if (m == 0)
+		goto out;
+	ms = timeout < 0 || isinf(timeout) ? -1 : timeout * 1000.0 > (double)INT_MAX ? INT_MAX
+	     : (int)ceil(timeout * 1000.0);
+	k = poll(p, m, ms);
+	if (k < 0) {
+		if (errno != EINTR) {
+			set_sys_error(err, "poll", errno);
+			status = GC_EIO;
+		}
+		goto out;
+	}
+	for (nfds_t i = 0; i < m; i++) {
+		struct run *r = &who[i].cp->r;
+
+		if (!p[i].revents || *who[i].fd < 0)
+			continue;
+		if (who[i].fd == &r->fd_in)
+			write_input(r);
+		else if (who[i].fd == &r->fd_err)
+			read_errors(r);
+		else if (read_output(r) != GC_OK) {
+			gc_error_set(err, "out of memory reading the program's output");
+			status = GC_ENOMEM;
+			goto out;
+		}
+	}
+out:
+	free(p);
+	free(who);
+	return status;
+}
+
+char *gc_coproc_line(gc_coproc *cp, size_t *len)
+{
+	struct outbuf *o = &cp->r.out;
+	char *s, *nl;
+	size_t n;
+
+	if (cp->line_pos >= o->len)
+		return NULL;
+	s = o->p + cp->line_pos;
+	nl = memchr(s, '\n', o->len - cp->line_pos);
+	if (!nl && cp->r.fd_out >= 0)
+		return NULL;               /* not complete yet */
+	n = nl ? (size_t)(nl - s) : o->len - cp->line_pos;
+	cp->line_pos += n + (nl != NULL);
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	s[n] = '\0';                       /* the newline, or the spare byte after the data */
+	if (len)
+		*len = n;
+	return s;
+}
+
+int gc_coproc_eof(const gc_coproc *cp)
+{
+	return cp->r.fd_out < 0;
+}
+
+int gc_coproc_overflow(const gc_coproc *cp)
+{
+	return cp->r.out_overflow;
+}
+
+int gc_coproc_finish(gc_coproc *cp, double grace, gc_exec_result *res, gc_error *err)
+{
+	struct run *r = &cp->r;
+	int status = GC_OK, wstatus = 0;
+
+	memset(res, 0, sizeof *res);
+	if (cp->reaped) {
+		gc_error_set(err, "the program was already stopped");
+		return GC_EINVAL;
+	}
+	close_fd(&r->fd_in);
+	r->deadline = now_seconds() + (grace > 0 ? grace : 0);
+	coproc_compact(cp);
+	if (grace > 0)
+		status = pump(r, err);
+	else
+		abort_run(r);
+	if (status == GC_OK && !r->timed_out && !r->out_overflow && grace > 0)
+		wait_exit(r);
+	kill_group(r);
+	if (reap(r->pid, &wstatus) < 0 && status == GC_OK) {
+		set_sys_error(err, "waitpid", errno);
+		status = GC_EIO;
+	}
+	cp->reaped = 1;
+	close_fd(&r->fd_out);
+	close_fd(&r->fd_err);
+	if (status != GC_OK)
+		return status;
+	if (!(res->err_tail = tail_string(&r->err)) || !(res->out = malloc(1))) {
+		gc_exec_result_free(res);
+		gc_error_set(err, "out of memory");
+		return GC_ENOMEM;
+	}
+	res->out[0] = '\0';
+	fill_status(res, wstatus);
+	res->timed_out = r->timed_out;
+	res->out_overflow = r->out_overflow;
+	return GC_OK;
+}
+
+void gc_coproc_free(gc_coproc *cp)
+{
+	int wstatus;
+
+	if (!cp)
+		return;
+	if (!cp->reaped) {
+		abort_run(&cp->r);
+		reap(cp->r.pid, &wstatus);
+	}
+	free(cp->in);
+	free(cp->r.out.p);
+	free(cp);
 }

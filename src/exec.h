@@ -59,4 +59,53 @@ void gc_exec_result_free(gc_exec_result *res);
  * zeroed struct).  Sizes print as "N MiB", "N KiB" or "N bytes". */
 const char *gc_exec_describe(const gc_exec_result *res, char *buf, size_t size);
 
+/*
+ * Co-processes (`--model`): a program that stays alive and is spoken to one line at a
+ * time.  gc_coproc_start is the one place where such programs are started: like
+ * gc_exec_run, `/bin/sh -c cmd` in a new process group with three non-blocking pipes
+ * and nothing else inherited.  The caller queues input with gc_coproc_write, lets
+ * gc_coproc_poll move bytes (it never blocks on a pipe, so a program that writes while
+ * we write cannot deadlock), takes complete output lines with gc_coproc_line and ends
+ * with gc_coproc_finish.  gc_coproc_free always kills the process group and reaps the
+ * child if gc_coproc_finish did not.  Not thread-safe: one thread drives its
+ * co-processes; SIGPIPE must be ignored as for gc_exec_run.
+ */
+typedef struct gc_coproc gc_coproc;
+
+/* Starts cmd.  Output not yet taken may grow to max_pending bytes (0: no limit); past
+ * it the group is killed and gc_coproc_overflow says so. */
+int gc_coproc_start(const char *cmd, size_t max_pending, gc_coproc **out, gc_error *err);
+
+/* Queues n bytes for the program's stdin; GC_ENOMEM when out of memory. */
+int gc_coproc_write(gc_coproc *cp, const char *s, size_t n);
+
+/* Bytes queued but not yet taken by the program (0 once its stdin is closed). */
+size_t gc_coproc_unsent(const gc_coproc *cp);
+
+/* One round for n co-processes: waits up to timeout seconds (negative or INFINITY:
+ * no limit) until one of their pipes is ready, then writes queued input and reads
+ * stdout and stderr.  Returns at once when no pipe is left open.  GC_OK, GC_ENOMEM or
+ * GC_EIO (with err set). */
+int gc_coproc_poll(gc_coproc *const *cps, size_t n, double timeout, gc_error *err);
+
+/* The next complete line of stdout without its newline (and '\r'), NUL-terminated, or
+ * NULL when none is complete; at end of output, a last unterminated line too.  The
+ * string lives until the next gc_coproc_poll or gc_coproc_free. */
+char *gc_coproc_line(gc_coproc *cp, size_t *len);
+
+/* Nonzero once the program's stdout is closed (it exited, or was killed). */
+int gc_coproc_eof(const gc_coproc *cp);
+/* Nonzero when its output outgrew max_pending and it was killed. */
+int gc_coproc_overflow(const gc_coproc *cp);
+
+/* Closes the program's stdin and waits up to grace seconds (0: not at all) for it to
+ * exit while reading what it still writes (its lines stay available to
+ * gc_coproc_line); then kills what is left of its process group and reaps it.  On
+ * GC_OK *res holds the exit status, timed_out (it outlived the grace) and the tail of
+ * stderr (res->out is empty); free it with gc_exec_result_free. */
+int gc_coproc_finish(gc_coproc *cp, double grace, gc_exec_result *res, gc_error *err);
+
+/* Kills and reaps the program unless gc_coproc_finish did; frees cp.  Accepts NULL. */
+void gc_coproc_free(gc_coproc *cp);
+
 #endif

@@ -16,6 +16,7 @@
 #include "fileio.h"
 #include "gradfile.h"
 #include "merge.h"
+#include "model.h"
 #include "net.h"
 #include "progress.h"
 #include "report_common.h"
@@ -25,6 +26,7 @@ enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_ERROR = 2 };
 
 static const char usage_text[] =
 "Usage: gradcheck [check] [OPTIONS] CASE.json|DIR ...\n"
+"  or:  gradcheck [check] [OPTIONS] --model CMD [CASE.json|DIR ...]\n"
 "  or:  gradcheck grad CASE.json\n"
 "  or:  gradcheck resolve CASE.json\n"
 "  or:  gradcheck merge [-o FILE] REPORT.json ...\n"
@@ -49,9 +51,16 @@ static const char usage_text[] =
 "                   error estimate)\n"
 "  --exec CMD       check an external implementation: run /bin/sh -c CMD with the\n"
 "                   resolved case on its stdin; it prints a gradient file\n"
+"  --model CMD      check any program's gradient against finite differences of\n"
+"                   its own loss: run /bin/sh -c CMD, which speaks the loss\n"
+"                   protocol (README, \"Check any model\"); may be repeated\n"
+"  --models FILE    --model for every line of FILE (blank lines and lines\n"
+"                   starting with # are skipped)\n"
 "  --grad FILE      check this gradient file instead of the built-in\n"
 "                   backpropagation (one case only)\n"
-"  --timeout S      time limit for each --exec run in seconds (default 30)\n"
+"  --timeout S      time limit for each --exec run, and for each answer of a\n"
+"                   --model program, in seconds (default 30)\n"
+"  --run-timeout S  time limit for a whole --model run (default: none)\n"
 "  --record DIR     write each case's gradient file to DIR/NAME.grad.json\n"
 "                   (DIR is created when missing)\n"
 "  --force          let --record replace a file whose content differs\n"
@@ -60,8 +69,10 @@ static const char usage_text[] =
 "  -o FILE          write the report to FILE (atomically); standard output\n"
 "                   gets only the line 'N passed, M failed'\n"
 "  --show N|all     worst elements listed per failing tensor (default 5)\n"
-"  --jobs N         worker threads (default: the number of processors)\n"
-"  --fast           a few random directional derivatives per tensor instead of\n"
+"  --jobs N         worker threads, or copies of a --model program (default:\n"
+"                   the number of processors)\n"
+"  --fast           a few random directional derivatives per tensor (with\n"
+"                   --model: over the whole parameter vector) instead of\n"
 "                   every element\n"
 "  --sample N       check N random elements per tensor\n"
 "  --seed S         seed for --fast and --sample (default 0)\n"
@@ -159,13 +170,15 @@ typedef struct cli {
 	gc_run_options run;
 	gc_format format;
 	const char *output;
+	char **models;          /* --model commands, then those of --models files */
+	size_t n_models;
 } cli;
 
 enum {
 	OPT_STEP = 256, OPT_RTOL, OPT_ATOL, OPT_METHOD, OPT_EXEC, OPT_GRAD, OPT_TIMEOUT,
 	OPT_RECORD, OPT_GOLDEN, OPT_FORCE, OPT_FORMAT, OPT_SHOW, OPT_JOBS, OPT_FAST,
 	OPT_SAMPLE, OPT_SEED, OPT_SHARD, OPT_MAX_PARAMS, OPT_MAX_VALUES, OPT_MAX_INPUT,
-	OPT_HELP, OPT_VERSION
+	OPT_MODEL, OPT_MODELS, OPT_RUN_TIMEOUT, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -175,6 +188,9 @@ static const struct option long_options[] = {
 	{"method", required_argument, NULL, OPT_METHOD},
 	{"exec", required_argument, NULL, OPT_EXEC},
 	{"grad", required_argument, NULL, OPT_GRAD},
+	{"model", required_argument, NULL, OPT_MODEL},
+	{"models", required_argument, NULL, OPT_MODELS},
+	{"run-timeout", required_argument, NULL, OPT_RUN_TIMEOUT},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"golden", required_argument, NULL, OPT_GOLDEN},
@@ -194,6 +210,52 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0}
 };
 
+static void add_model(cli *c, const char *cmd)
+{
+	char **models = realloc(c->models, (c->n_models + 1) * sizeof *models);
+
+	if (!models || !(models[c->n_models] = strdup(cmd))) {
+		fputs("gradcheck: out of memory\n", stderr);
+		exit(EXIT_ERROR);
+	}
+	c->models = models;
+	c->n_models++;
+}
+
+/* --models FILE: one command a line; blank lines and # comments skipped. */
+static void add_model_list(cli *c, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, added = 0;
+	ssize_t len;
+
+	if (!fp) {
+		fprintf(stderr, "gradcheck: %s: %s\n", path, strerror(errno));
+		exit(EXIT_ERROR);
+	}
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		char *s = line;
+
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+		                   line[len - 1] == ' ' || line[len - 1] == '\t'))
+			line[--len] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s && *s != '#') {
+			add_model(c, s);
+			added++;
+		}
+	}
+	free(line);
+	if (ferror(fp) || added == 0) {
+		fprintf(stderr, "gradcheck: %s: %s\n", path,
+		        ferror(fp) ? strerror(errno) : "no commands in this file");
+		exit(EXIT_ERROR);
+	}
+	fclose(fp);
+}
+
 static void parse_option(int opt, const char *arg, cli *c)
 {
 	gc_options *o = &c->run.check;
@@ -211,6 +273,9 @@ static void parse_option(int opt, const char *arg, cli *c)
 		break;
 	case OPT_EXEC: c->run.exec_cmd = arg; break;
 	case OPT_GRAD: c->run.grad_path = arg; break;
+	case OPT_MODEL: add_model(c, arg); break;
+	case OPT_MODELS: add_model_list(c, arg); break;
+	case OPT_RUN_TIMEOUT: c->run.run_timeout = parse_positive("--run-timeout", arg, 0); break;
 	case OPT_TIMEOUT: c->run.timeout = parse_positive("--timeout", arg, 0); break;
 	case OPT_RECORD: c->run.record_dir = arg; break;
 	case OPT_GOLDEN: c->run.golden_dir = arg; break;
@@ -243,6 +308,7 @@ static void parse_args(int argc, char **argv, cli *c)
 	memset(c, 0, sizeof *c);
 	gc_options_init(&c->run.check);
 	c->run.timeout = 30;
+	c->run.run_timeout = INFINITY;
 	c->run.limits = gc_case_default_limits;
 	c->format = GC_FORMAT_TEXT;
 	while ((opt = getopt_long(argc, argv, "ho:", long_options, NULL)) != -1)
@@ -378,9 +444,10 @@ static int run_check(cli *c, int argc, char **argv)
 	gc_case_outcome *outcomes;
 	gc_case_report *reports;
 	gc_progress progress;
+	size_t total;
 	int status = EXIT_PASS;
 
-	if (argc == 0)
+	if (argc == 0 && c->n_models == 0)
 		die_usage("%s", "no cases given");
 	if (c->run.exec_cmd && c->run.grad_path)
 		die_usage("%s", "--exec and --grad exclude each other");
@@ -397,16 +464,20 @@ static int run_check(cli *c, int argc, char **argv)
 			return EXIT_ERROR;
 		}
 	}
-	outcomes = calloc(cases.n, sizeof *outcomes);
-	reports = calloc(cases.n, sizeof *reports);
+	total = cases.n + c->n_models;
+	outcomes = calloc(total, sizeof *outcomes);
+	reports = calloc(total, sizeof *reports);
 	if (!outcomes || !reports) {
 		fputs("gradcheck: out of memory\n", stderr);
 		return EXIT_ERROR;
 	}
-	gc_progress_start(&progress, cases.n, &c->run.check);
-	for (size_t i = 0; i < cases.n; i++) {
-		gc_progress_case(&progress, i, cases.paths[i]);
-		if (gc_run_case(cases.paths[i], &c->run, &outcomes[i]) != GC_OK) {
+	gc_progress_start(&progress, total, &c->run.check);
+	for (size_t i = 0; i < total; i++) {
+		const char *what = i < cases.n ? cases.paths[i] : c->models[i - cases.n];
+
+		gc_progress_case(&progress, i, what);
+		if ((i < cases.n ? gc_run_case(what, &c->run, &outcomes[i])
+		                 : gc_run_model(what, &c->run, &outcomes[i])) != GC_OK) {
 			fputs("gradcheck: out of memory\n", stderr);
 			return EXIT_ERROR;
 		}
@@ -424,10 +495,13 @@ static int run_check(cli *c, int argc, char **argv)
 			status = EXIT_FAIL;
 	}
 	gc_progress_clear(&progress);
-	if (write_report(c, reports, cases.n) != 0)
+	if (write_report(c, reports, total) != 0)
 		status = EXIT_ERROR;
-	for (size_t i = 0; i < cases.n; i++)
+	for (size_t i = 0; i < total; i++)
 		gc_case_outcome_free(&outcomes[i]);
+	for (size_t i = 0; i < c->n_models; i++)
+		free(c->models[i]);
+	free(c->models);
 	free(outcomes);
 	free(reports);
 	free_paths(&cases);

@@ -7,6 +7,7 @@
 #include "fileio.h"
 #include "gradfile.h"
 #include "jsonutil.h"
+#include "model.h"
 #include "net.h"
 #include "report_common.h"
 #include "runner.h"
@@ -389,6 +390,7 @@ void gc_case_outcome_free(gc_case_outcome *out)
 	free(out->kept_record);
 	gc_result_free(out->result);
 	gc_case_free(out->kase);
+	gc_model_free(out->model);
 	for (size_t i = 0; i < out->n_notes; i++)
 		free(out->notes[i]);
 	free(out->notes);

@@ -10,7 +10,8 @@
 typedef struct gc_run_options {
 	gc_options check;       /* command-line values; a case's check block overrides */
 	const char *exec_cmd;   /* --exec: external implementation, or NULL */
-	double timeout;         /* --exec time limit in seconds */
+	double timeout;         /* --exec time limit, --model limit per answer, in seconds */
+	double run_timeout;     /* --run-timeout: limit for a whole --model run (INFINITY: none) */
 	const char *grad_path;  /* --grad: a precomputed gradient file, or NULL */
 	const char *record_dir; /* --record DIR, or NULL */
 	const char *golden_dir; /* --golden DIR, or NULL */
@@ -30,6 +31,7 @@ typedef struct gc_case_outcome {
 	                           NULL when it could not be loaded */
 	gc_options used;        /* the options after the case's overrides */
 	char *kept_record;      /* --record left this different file alone (no --force) */
+	struct gc_model *model; /* --model: what the program announced (tensor names); or NULL */
 } gc_case_outcome;
 
 /* Checks the case at path.  Every problem with the case or the implementation
