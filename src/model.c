@@ -477,26 +477,26 @@ static void request_text(const session *s, const request *r, char *buf, size_t s
 		snprintf(buf, size, "i %zu %.17g", r->i, r->delta);
 }
 
-/* Stops c and describes how it ended: "exit status 3; its stderr ends with: ...". */
+/* Stops c and describes how it ended: "; exit status 3; its stderr ends with: ...",
+ * or "" when it exited cleanly (or was killed by us) without a word on stderr. */
 static void describe_end(copy *c, double grace, char *buf, size_t size)
 {
 	gc_exec_result res;
 	gc_error err = {0};
 	char what[128];
+	int tail;
 
 	if (gc_coproc_finish(c->cp, grace, &res, &err) != GC_OK) {
-		snprintf(buf, size, "%s", err.msg);
+		snprintf(buf, size, "; %s", err.msg);
 		return;
 	}
-	if (!gc_exec_describe(&res, what, sizeof what))
-		snprintf(what, sizeof what, "exit status 0");
-	else if (res.timed_out)
-		snprintf(what, sizeof what, "killed");
-	int tail = (int)strlen(res.err_tail);
+	if (res.timed_out || !gc_exec_describe(&res, what, sizeof what))
+		what[0] = '\0';
+	tail = (int)strlen(res.err_tail);
 	while (tail > 0 && res.err_tail[tail - 1] == '\n')
 		tail--;
-	snprintf(buf, size, "%s%s%.*s", what, tail ? "; its stderr ends with:\n" : "", tail,
-	         res.err_tail);
+	snprintf(buf, size, "%s%s%s%.*s", what[0] ? "; it ended with " : "", what,
+	         tail ? "; its stderr ends with:\n" : "", tail, res.err_tail);
 	gc_exec_result_free(&res);
 }
 
@@ -512,7 +512,7 @@ static int fail_copy(session *s, copy *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	describe_end(c, 0.2, end, sizeof end);
-	return fail(s, "--model '%s': %s%s (%s)", s->cmd, which(s, c, who, sizeof who), msg, end);
+	return fail(s, "--model '%s': %s%s%s", s->cmd, which(s, c, who, sizeof who), msg, end);
 }
 
 static void progress(session *s, size_t count)

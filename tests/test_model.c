@@ -1,0 +1,333 @@
+/* test_model.c - `gradcheck check --model CMD`: the loss protocol's errors one by one,
+ * the +-1 generator, the numpy adapter against gradients known by hand, identical
+ * reports for any --jobs, merged shards equal to one run, golden files, no strays.
+ * tests/data/model/fake.py is a program that misbehaves on request. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "testutil.h"
+#include "cli.h"
+#include "model.h"
+
+#define FAKE "tests/data/model/fake.py"
+#define QUAD "examples/model/quadratic.py"
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	ck_assert_msg(strstr(hay, needle) != NULL, "'%s' not found in:\n%s", needle, hay);
+}
+
+/* ---- the generator ---------------------------------------------------------------- */
+
+/* The reference splitmix64 (Vigna, splitmix64.c) seeded with 1234567 gives
+ * 6457827717110365317, 3203168211198807973, 9817491932198370423, 4593380528125082431,
+ * 16408922859458223821: top bits 0, 0, 1, 0, 1. */
+START_TEST(test_direction_reference)
+{
+	static const int want[5] = { 1, 1, -1, 1, -1 };
+
+	for (size_t j = 0; j < 5; j++)
+		ck_assert_int_eq(gc_model_direction_sign(1234567, j), want[j]);
+}
+END_TEST
+
+/* ---- the header ------------------------------------------------------------------- */
+
+static void header_fails(const char *text, const char *msg)
+{
+	gc_model *m = NULL;
+	gc_error err = {0};
+
+	ck_assert_int_ne(gc_model_parse_header(text, strlen(text), "cmd", &gc_case_default_limits,
+	                                       &m, &err), 0);
+	ck_assert_ptr_null(m);
+	assert_contains(err.msg, msg);
+}
+
+START_TEST(test_header)
+{
+	const char *ok = "{\"tensors\": [{\"name\": \"W\", \"shape\": [2, 3, 2], \"layer\": 1},"
+	                 " {\"name\": \"s\", \"shape\": []}], \"loss\": 2.5,"
+	                 " \"theta\": [1,2,3,4,5,6,7,8,9,10,11,12,13], \"grad\": [0,0,0,0,0,0,0,0,0,0,0,0,1],"
+	                 " \"batch\": 4}";
+	gc_model *m = NULL;
+	gc_error err = {0};
+
+	ck_assert_int_eq(gc_model_parse_header(ok, strlen(ok), "python3 my model.py --x",
+	                                       &gc_case_default_limits, &m, &err), 0);
+	ck_assert_uint_eq(m->n, 13);
+	ck_assert_uint_eq(m->n_tensors, 2);
+	ck_assert_uint_eq(m->tensors[0].rows, 2);
+	ck_assert_uint_eq(m->tensors[0].cols, 6);
+	ck_assert_int_eq(m->tensors[0].matrix, 1);
+	ck_assert_int_eq(m->tensors[0].layer, 1);
+	ck_assert_uint_eq(m->tensors[1].offset, 12);
+	ck_assert_uint_eq(m->tensors[1].rows, 1);
+	ck_assert_int_eq(m->tensors[1].matrix, 0);
+	ck_assert_uint_eq(m->batch, 4);
+	ck_assert_double_eq(m->loss, 2.5);
+	ck_assert_str_eq(m->name, "python3_my_model.py_--x");
+	gc_model_free(m);
+
+	header_fails("{\"loss\": 1, \"theta\": [1], \"grad\": [1]}", "tensors: required");
+	header_fails("{\"tensors\": [{\"name\": \"a\", \"shape\": [2]}], \"loss\": 1,"
+	             " \"theta\": [1], \"grad\": [1, 2]}", "theta: expected 2 numbers");
+	header_fails("{\"tensors\": [{\"name\": \"a\", \"shape\": [1]}, {\"name\": \"a\", \"shape\": [1]}],"
+	             " \"loss\": 1, \"theta\": [1, 2], \"grad\": [1, 2]}", "names tensors[0] too");
+	header_fails("{\"tensors\": [{\"name\": \"a\", \"shape\": [0]}], \"loss\": 1,"
+	             " \"theta\": [], \"grad\": []}", "tensors[0].shape[0]");
+	header_fails("{\"tensors\": [{\"name\": \"a\", \"shape\": [1]}], \"loss\": 1,"
+	             " \"theta\": [1], \"grad\": [1], \"extra\": 1}", "extra");
+	header_fails("{\"tensors\": [{\"name\": \"a\", \"shape\": [1]}], \"theta\": [1],"
+	             " \"grad\": [1]}", "loss: required");
+	header_fails("{\"tensors\": [{\"name\": \"a\", \"shape\": [1]}], \"loss\": 1,"
+	             " \"theta\": [1], \"grad\": [1], \"name\": \"../x\"}", "name: expected a file name");
+	header_fails("not json", "invalid JSON");
+}
+END_TEST
+
+/* ---- protocol errors, one by one ---------------------------------------------------- */
+
+static void fake_error(const char *mode, const char *opts, const char *msg)
+{
+	cli_run r = cli_gradcheck("--jobs 1 %s --model '" FAKE " %s'", opts, mode);
+
+	ck_assert_msg(r.status == 2, "%s: exit %d\n%s%s", mode, r.status, r.out, r.err);
+	assert_contains(r.err, msg);
+	assert_contains(r.out, "ERROR ");
+	cli_free(&r);
+}
+
+START_TEST(test_protocol_errors)
+{
+	fake_error("die-before", "", "exited before announcing its tensors; it ended with exit "
+	           "status 3; its stderr ends with:\nfake: cannot load the model");
+	fake_error("die-mid", "", "stopped answering after 3 answers");
+	fake_error("die-mid", "", "exit status 4; its stderr ends with:\nfake: crashed");
+	fake_error("garbage", "", "(answer 3) is not a number: 'hello'");
+	fake_error("nan", "", "(answer 3) is not a finite loss: 'nan'");
+	fake_error("drift", "", "theta changed between requests: the loss at theta ('i 0 0') "
+	           "was 36 before the other requests and 36.000000000999997 after them");
+	fake_error("extra", "", "answered more lines than it was asked for: '1'");
+	fake_error("bad-header", "", "header, column 41: theta: expected 3 numbers");
+	fake_error("not-json", "", "header, column 1: invalid JSON");
+	fake_error("exit-after-q", "", "ended with exit status 1 after 'q'");
+	fake_error("announced-loss", "", "the loss at theta ('i 0 0') is 36, not the announced 37");
+}
+END_TEST
+
+START_TEST(test_timeouts)
+{
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fake_error("silent", "--timeout 1", "no answer to 'i 0 6.0554544523139242e-06' within 1 s "
+	           "(after 1 answers)");
+	fake_error("slow", "--run-timeout 1", "the run took longer than --run-timeout 1 s");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_double_lt((double)(t1.tv_sec - t0.tv_sec), 10.0);
+}
+END_TEST
+
+START_TEST(test_copies_disagree)
+{
+	cli_run r = cli_gradcheck("--jobs 2 --model '" FAKE " random'");
+
+	ck_assert_int_eq(r.status, 2);
+	assert_contains(r.err, "copies 1 and 2 of the program announced different headers");
+	cli_free(&r);
+}
+END_TEST
+
+/* A grandchild that outlives the program's answers is killed with its process group. */
+START_TEST(test_no_strays)
+{
+	char pidfile[] = "/tmp/gc_model_pid_XXXXXX";
+	int fd = mkstemp(pidfile);
+	cli_run r = cli_gradcheck("--jobs 1 --model '" FAKE " background %s'", pidfile);
+	char *text = cli_slurp(pidfile);
+	long pid = atol(text);
+	int gone = 0;
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_gt(pid, 1);
+	for (int k = 0; k < 200 && !gone; k++) {
+		gone = kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+		if (!gone)
+			usleep(10000);
+	}
+	ck_assert_msg(gone, "process %ld still runs", pid);
+	free(text);
+	close(fd);
+	unlink(pidfile);
+	cli_free(&r);
+}
+END_TEST
+
+/* ---- verdicts ----------------------------------------------------------------------- */
+
+START_TEST(test_fake_verdicts)
+{
+	cli_run r = cli_gradcheck("--jobs 1 --model '" FAKE " ok'");
+
+	ck_assert_int_eq(r.status, 0);
+	assert_contains(r.out, "PASS fake: 3 parameters, loss 36\n");
+	cli_free(&r);
+	/* the fake's gradient x 4: the scale diagnosis names the factor */
+	r = cli_gradcheck("--jobs 1 --model '" FAKE " scale'");
+	ck_assert_int_eq(r.status, 1);
+	assert_contains(r.out, "diagnosis (scale): b is 4 × the true gradient");
+	cli_free(&r);
+	/* `k` after a loss: element 1 (b[0]) is a kink, not a failure */
+	r = cli_gradcheck("--jobs 1 --format json --model '" FAKE " kink'");
+	ck_assert_int_eq(r.status, 0);
+	assert_contains(r.out, "\"kinks\":\t1");
+	cli_free(&r);
+}
+END_TEST
+
+/* The numpy adapter: L = 0.5 sum A^2 + 3 sum B^2 at B = (3, -2) has dL/dB = (18, -12);
+ * --bug scale doubles it. */
+START_TEST(test_numpy_adapter)
+{
+	cli_run r = cli_gradcheck("--model " QUAD);
+
+	ck_assert_int_eq(r.status, 0);
+	assert_contains(r.out, "PASS quadratic: 8 parameters, loss 43.0625\n");
+	cli_free(&r);
+	r = cli_gradcheck("--model '" QUAD " --bug scale'");
+	ck_assert_int_eq(r.status, 1);
+	assert_contains(r.out, "    B[0]                        36              18");
+	assert_contains(r.out, "    B[1]                       -24             -12");
+	assert_contains(r.out, "diagnosis (scale): B is 2 × the true gradient");
+	cli_free(&r);
+	/* --fast: the generator in C and in the adapter must agree, or this fails */
+	r = cli_gradcheck("--fast --model " QUAD);
+	ck_assert_int_eq(r.status, 0);
+	cli_free(&r);
+	r = cli_gradcheck("--fast --seed 7 --method five-point --model '" QUAD " --bug sign'");
+	ck_assert_int_eq(r.status, 1);
+	assert_contains(r.out, "directions: 4 of 4 directions fail");
+	cli_free(&r);
+}
+END_TEST
+
+/* ---- same report for any --jobs; shards merge into one run ------------------------- */
+
+static void same_for_jobs(const char *opts)
+{
+	cli_run a = cli_gradcheck("--jobs 1 --format json %s", opts);
+	cli_run b = cli_gradcheck("--jobs 3 --format json %s", opts);
+
+	ck_assert_int_eq(a.status, b.status);
+	ck_assert_int_ne(a.status, 2);
+	ck_assert_str_eq(a.out, b.out);
+	cli_free(&a);
+	cli_free(&b);
+}
+
+START_TEST(test_jobs_identical)
+{
+	same_for_jobs("--model '" QUAD " --bug scale'");
+	same_for_jobs("--method five-point --model '" QUAD " --bug scale' --model '" FAKE " kink'");
+	same_for_jobs("--fast --model '" QUAD " --bug sign'");
+	same_for_jobs("--sample 2 --seed 3 --model '" QUAD " --bug scale'");
+}
+END_TEST
+
+START_TEST(test_shards_merge)
+{
+	char *paths[3];
+	cli_run one = cli_gradcheck("--format json --model '" QUAD " --bug scale' --model '"
+	                            FAKE " scale'");
+
+	ck_assert_int_eq(one.status, 1);
+	for (int k = 0; k < 3; k++) {
+		paths[k] = cli_temp_file("", ".json");
+		cli_run r = cli_gradcheck("--format json -o %s --shard %d/3 --model '" QUAD
+		                          " --bug scale' --model '" FAKE " scale'", paths[k], k + 1);
+		ck_assert_int_eq(r.status, 1);
+		cli_free(&r);
+	}
+	cli_run m = cli_gradcheck("merge %s %s %s", paths[0], paths[1], paths[2]);
+	ck_assert_int_eq(m.status, 1);
+	ck_assert_str_eq(m.out, one.out);
+	for (int k = 0; k < 3; k++) {
+		unlink(paths[k]);
+		free(paths[k]);
+	}
+	cli_free(&m);
+	cli_free(&one);
+}
+END_TEST
+
+/* ---- golden files, list files ------------------------------------------------------- */
+
+START_TEST(test_golden_record)
+{
+	char dir[] = "/tmp/gc_model_golden_XXXXXX";
+	char path[128];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	cli_run r = cli_gradcheck("--record %s --model " QUAD, dir);
+	ck_assert_int_eq(r.status, 0);
+	cli_free(&r);
+	snprintf(path, sizeof path, "%s/quadratic.grad.json", dir);
+	char *text = cli_slurp(path);
+	assert_contains(text, "\"B\":\t[18, -12]");     /* dL/dB = 6 B */
+	free(text);
+	r = cli_gradcheck("--golden %s --model " QUAD, dir);
+	ck_assert_int_eq(r.status, 0);
+	cli_free(&r);
+	r = cli_gradcheck("--golden %s --model '" QUAD " --bug scale'", dir);
+	ck_assert_int_eq(r.status, 1);
+	assert_contains(r.out, "golden: B drifted in 2 of 2 elements");
+	cli_free(&r);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_model_list)
+{
+	char *list = cli_temp_file("# two models\n" QUAD "\n\n  " FAKE " ok\n", ".txt");
+	cli_run r = cli_gradcheck("--models %s --format tap", list);
+
+	ck_assert_int_eq(r.status, 0);
+	assert_contains(r.out, "1..2\n");
+	assert_contains(r.out, "ok 1 - quadratic");
+	assert_contains(r.out, "ok 2 - fake");
+	cli_free(&r);
+	unlink(list);
+	free(list);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+	Suite *s = suite_create("model");
+	TCase *tc = tcase_create("model");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_direction_reference);
+	tcase_add_test(tc, test_header);
+	tcase_add_test(tc, test_protocol_errors);
+	tcase_add_test(tc, test_timeouts);
+	tcase_add_test(tc, test_copies_disagree);
+	tcase_add_test(tc, test_no_strays);
+	tcase_add_test(tc, test_fake_verdicts);
+	tcase_add_test(tc, test_numpy_adapter);
+	tcase_add_test(tc, test_jobs_identical);
+	tcase_add_test(tc, test_shards_merge);
+	tcase_add_test(tc, test_golden_record);
+	tcase_add_test(tc, test_model_list);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GC_TEST_MAIN(model_suite)
