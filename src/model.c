@@ -17,12 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include "exec.h"
 #include "fileio.h"
 #include "jsonutil.h"
 #include "model.h"
-#include "report.h"
+#include "report_common.h"
 
 #define GC_MODEL_DIRECTIONS 4   /* --fast: random directions over the whole theta */
 #define GC_MODEL_ROUNDS 8       /* the core never needs more than three */
@@ -1149,10 +1148,7 @@ int gc_run_model(const char *cmd, const gc_run_options *ro, gc_case_outcome *out
 
 	memset(out, 0, sizeof *out);
 	out->used = ro->check;
-	if (out->used.jobs == 0) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		out->used.jobs = cpus > 0 ? (unsigned)cpus : 1;
-	}
+	out->used.jobs = gc_options_jobs(&out->used);
 	s.n_copies = out->used.jobs;
 	s.fast = out->used.fast;
 	s.deadline = now_seconds() + (ro->run_timeout > 0 ? ro->run_timeout : INFINITY);
