@@ -41,7 +41,7 @@ BUILD_PACKAGES = gcc libc6-dev pkg-config libcjson-dev libgsl-dev
 TEST_PACKAGES  = check python3-numpy libxml2-utils groff-base bsdextrautils procps g++
 BENCH_PACKAGES =
 
-.PHONY: all deps deps-check deps-bench check check-headers demo clean sanitize
+.PHONY: all deps deps-check deps-bench check check-headers check-core demo clean sanitize
 all: deps
 	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB)
 
@@ -84,6 +84,7 @@ check: deps-check
 	@status=0; for t in $(TEST_BIN); do echo "== $$t"; \
 	  GRADCHECK=$(PROGRAM) $$t || status=1; done; \
 	echo "== every header on its own"; $(MAKE) --no-print-directory check-headers || status=1; \
+	echo "== the core without cJSON"; $(MAKE) --no-print-directory check-core || status=1; \
 	echo "== html in a browser"; tests/html/browser_test.sh $(B)/tests/bin/test_html || status=1; \
 	echo "== install"; $(MAKE) --no-print-directory check-install || status=1; exit $$status
 
@@ -92,6 +93,18 @@ check-headers:
 	@for h in $(HEADERS); do printf '#include "%s"\n' "$${h#src/}" | \
 	  $(CC) $(ALL_CFLAGS) -Werror -fsyntax-only -x c - || { echo "$$h does not compile on its own"; exit 1; }; \
 	done; echo "ok - $(words $(HEADERS)) headers compile on their own"
+
+# The checking core (gradcheck.h: check.c, diagnose.c, names.c) builds and links without
+# cJSON: tests/core/test_core_only.c, compiled without cJSON's flags, linked with only
+# the core's objects, GSL, check and pthreads.
+CORE_OBJ = $(patsubst %,$(B)/obj/%.o,check diagnose names)
+$(B)/tests/bin/test_core_only: tests/core/test_core_only.c tests/testutil.h $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(WARN) $(CFLAGS) $(shell pkg-config --cflags gsl) $(CHECK_CFLAGS) -Isrc -Itests \
+	    $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(shell pkg-config --libs gsl) $(CHECK_LIBS) -lpthread -lm
+
+check-core: $(B)/tests/bin/test_core_only
+	$(B)/tests/bin/test_core_only
 
 demo: deps
 	@$(MAKE) --no-print-directory $(PROGRAM)

@@ -25,6 +25,7 @@ GC_PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' \
                 -e 's|@VERSION@|$(GC_VERSION_NUM)|g'
 
 GC_INSTALLED = '$(DESTDIR)$(BINDIR)/gradcheck' '$(DESTDIR)$(INCLUDEDIR)/gradcheck.h' \
+               '$(DESTDIR)$(INCLUDEDIR)/gradcheck_report.h' \
                '$(DESTDIR)$(LIBDIR)/libgradcheck.a' '$(DESTDIR)$(PKGCONFIGDIR)/gradcheck.pc' \
                '$(DESTDIR)$(MANDIR)/man1/gradcheck.1'
 
@@ -38,6 +39,7 @@ install: $(PROGRAM) $(LIB)
 	    '$(DESTDIR)$(PKGCONFIGDIR)' '$(DESTDIR)$(MANDIR)/man1'
 	$(INSTALL) -m 755 $(PROGRAM) '$(DESTDIR)$(BINDIR)/gradcheck'
 	$(INSTALL) -m 644 src/gradcheck.h '$(DESTDIR)$(INCLUDEDIR)/gradcheck.h'
+	$(INSTALL) -m 644 src/gradcheck_report.h '$(DESTDIR)$(INCLUDEDIR)/gradcheck_report.h'
 	$(INSTALL) -m 644 $(LIB) '$(DESTDIR)$(LIBDIR)/libgradcheck.a'
 	$(INSTALL) -m 644 doc/gradcheck.1 '$(DESTDIR)$(MANDIR)/man1/gradcheck.1'
 	$(GC_PC_SED) gradcheck.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/gradcheck.pc.tmp'

@@ -8,6 +8,9 @@
  * numeric derivative, the absolute and relative error and a pass / fail / kink
  * verdict, per tensor the summary statistics, and diagnoses of failing tensors.
  *
+ * Reports of checked cases (text, JSON, JUnit, TAP, HTML) are in gradcheck_report.h;
+ * this header and the core (check.c, diagnose.c, names.c) need only GSL and pthreads.
+ *
  * Conventions: every function returns GC_OK (0) or a gc_status code and never
  * prints or exits.  Nothing here uses global state; distinct calls may run in
  * different threads at once.  Every *_free() accepts NULL.
@@ -16,7 +19,6 @@
 #define GRADCHECK_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -202,42 +204,6 @@ const char *gc_method_name(gc_method m);
 int gc_method_parse(const char *s, gc_method *out);
 const char *gc_verdict_name(gc_verdict v);
 int gc_verdict_parse(const char *s, gc_verdict *out);
-
-/* ---- reports ---------------------------------------------------------------- */
-
-typedef enum gc_case_status { GC_CASE_PASS, GC_CASE_FAIL, GC_CASE_ERROR } gc_case_status;
-
-/* One checked case, as the report writers see it.  All pointers are owned by
- * whoever built the struct; the writers only read. */
-typedef struct gc_case_report {
-	const char *name;
-	gc_case_status status;
-	const char *error;      /* GC_CASE_ERROR: the message; otherwise NULL */
-	size_t n_params;
-	double loss;
-	const gc_result *result;        /* NULL when the case had an error */
-	const char *const *notes;       /* other reasons the case failed ("expect: loss ...") */
-	size_t n_notes;
-} gc_case_report;
-
-/* "pass", "fail", "error" as in JSON and HTML reports; the label "PASS", "FAIL", "ERROR"
- * as in the text report.  The parser returns GC_OK or GC_EINVAL. */
-const char *gc_case_status_name(gc_case_status s);
-const char *gc_case_status_label(gc_case_status s);
-int gc_case_status_parse(const char *s, gc_case_status *out);
-
-typedef enum gc_format { GC_FORMAT_TEXT, GC_FORMAT_JSON, GC_FORMAT_JUNIT, GC_FORMAT_TAP,
-                         GC_FORMAT_HTML } gc_format;
-
-/* "text", "json", "junit", "tap", "html" as --format spells them; the parser returns
- * GC_OK or GC_EINVAL. */
-const char *gc_format_name(gc_format f);
-int gc_format_parse(const char *s, gc_format *out);
-
-/* Writes a report of n cases to out.  The text format ends with the line
- * "N passed, M failed".  Returns GC_EIO when a write fails. */
-int gc_report_write(FILE *out, gc_format format, const gc_case_report *cases, size_t n,
-                    const gc_options *o);
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,7 @@
 #define GC_REPORT_H
 
 #include <stdio.h>
-#include "gradcheck.h"
+#include "gradcheck_report.h"
 
 /* Each returns GC_OK, GC_EIO (a write failed) or GC_ENOMEM. */
 int gc_report_text(FILE *out, const gc_case_report *cases, size_t n, const gc_options *o);

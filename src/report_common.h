@@ -3,7 +3,7 @@
 #define GC_REPORT_COMMON_H
 
 #include <stddef.h>
-#include "gradcheck.h"
+#include "gradcheck_report.h"
 
 /* "W2[1,0]" (a matrix) or "b1[3]" (a vector: one column, not t->matrix) for element
  * index of theta. */

@@ -5,7 +5,7 @@
 #define GC_RUNNER_H
 
 #include "case.h"
-#include "gradcheck.h"
+#include "gradcheck_report.h"
 
 typedef struct gc_run_options {
 	gc_options check;       /* command-line values; a case's check block overrides */

@@ -34,22 +34,23 @@ gc_make() { $MAKE --no-print-directory -s B="$B" "$@"; }
 installed_files() {
 	echo "$1$2/bin/gradcheck"
 	echo "$1$2/include/gradcheck.h"
+	echo "$1$2/include/gradcheck_report.h"
 	echo "$1$2/lib/libgradcheck.a"
 	echo "$1$2/lib/pkgconfig/gradcheck.pc"
 	echo "$1$2/share/man/man1/gradcheck.1"
 }
 
-# 1. DESTDIR install writes exactly the five files, the program executable.
+# 1. DESTDIR install writes exactly the six files, the program executable.
 stage=$tmp/stage
-t="make install DESTDIR=... PREFIX=/usr installs program, header, library, .pc, man page"
+t="make install DESTDIR=... PREFIX=/usr installs program, headers, library, .pc, man page"
 if gc_make install DESTDIR="$stage" PREFIX=/usr >"$tmp/install.log" 2>&1; then
 	missing=$(installed_files "$stage" /usr | while read -r f; do
 		[ -f "$f" ] || echo "missing $f"; done)
 	count=$(find "$stage" -type f | wc -l)
 	if [ -n "$missing" ]; then
 		echo "$missing" >"$tmp/why"; not_ok "$t" "$tmp/why"
-	elif [ "$count" -ne 5 ]; then
-		find "$stage" -type f >"$tmp/why"; not_ok "$t: $count files, expected 5" "$tmp/why"
+	elif [ "$count" -ne 6 ]; then
+		find "$stage" -type f >"$tmp/why"; not_ok "$t: $count files, expected 6" "$tmp/why"
 	elif [ ! -x "$stage/usr/bin/gradcheck" ]; then
 		not_ok "$t: gradcheck is not executable"
 	else

@@ -2,7 +2,7 @@
  * the spellings of README.md ("Command line", "Reports"), and parse(name(x)) == x. */
 #include <stddef.h>
 #include "testutil.h"
-#include "gradcheck.h"
+#include "gradcheck_report.h"
 
 START_TEST(test_method_names)
 {

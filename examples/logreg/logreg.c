@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include <gradcheck.h>
+#include <gradcheck_report.h>
 
 #define N_SAMPLES  8
 #define N_FEATURES 3
