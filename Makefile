@@ -37,8 +37,9 @@ PROGRAM  = $(B)/gradcheck
 BUILD_PACKAGES = gcc libc6-dev pkg-config libcjson-dev libgsl-dev
 #                check: the test framework; python3-numpy: examples/*.py; libxml2-utils:
 #                xmllint (JUnit schema); groff-base, bsdextrautils: man page rendering (col);
-#                procps: pgrep; g++: the installed header compiled as C++
-TEST_PACKAGES  = check python3-numpy libxml2-utils groff-base bsdextrautils procps g++
+#                procps: pgrep; g++: the installed header compiled as C++; bubblewrap: bwrap,
+#                the sandbox of --sandbox and grade (which refuses to run without it)
+TEST_PACKAGES  = check python3-numpy libxml2-utils groff-base bsdextrautils procps g++ bubblewrap
 BENCH_PACKAGES =
 
 .PHONY: all deps deps-check deps-bench check check-headers check-core demo clean sanitize

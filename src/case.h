@@ -95,7 +95,8 @@ int gc_case_parse(const char *text, size_t len, const char *path, gc_case **out,
 
 void gc_case_free(gc_case *c);
 
-/* The resolved case: the original JSON with explicit params, inputs (B rows) and
+/* The resolved case: the original JSON without expect (the answers are never shown
+ * to a program under test), with explicit params, inputs (B rows) and
  * targets (B rows), numbers written so that they read back exactly.  Returns a new
  * string (free with cJSON_free) or NULL when out of memory. */
 char *gc_case_resolve(const gc_case *c);

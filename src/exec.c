@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "exec.h"
 #include "gradcheck.h"
+#include "sandbox.h"
 
 #define TAIL_MAX   2048         /* bytes of stderr kept */
 #define TAIL_CAP   (4 * TAIL_MAX)
@@ -122,9 +123,10 @@ static void close_other_fds(long max_fd)
 		close((int)fd);
 }
 
-/* In the child: only async-signal-safe calls from here on. */
-static _Noreturn void child_exec(const char *cmd, const int fds[6], long max_fd,
-				 const struct sigaction *dfl, const sigset_t *empty)
+/* In the child: only async-signal-safe calls from here on.  argv: the sandboxed
+ * command (sandbox.h), or NULL for plain `/bin/sh -c cmd`. */
+static _Noreturn void child_exec(const char *cmd, char *const *argv, const int fds[6],
+				 long max_fd, const struct sigaction *dfl, const sigset_t *empty)
 {
 	setpgid(0, 0);
 	if (dup2(fds[0], 0) < 0 || dup2(fds[3], 1) < 0 || dup2(fds[5], 2) < 0)
@@ -134,12 +136,17 @@ static _Noreturn void child_exec(const char *cmd, const int fds[6], long max_fd,
 	close_other_fds(max_fd);
 	sigaction(SIGPIPE, dfl, NULL);
 	sigprocmask(SIG_SETMASK, empty, NULL);
+	if (argv) {
+		if (gc_sandbox_child_setup() == 0)
+			execv(argv[0], argv);
+		_exit(127);
+	}
 	execl("/bin/sh", "sh", "-c", cmd, (char *)0);
 	_exit(127);
 }
 
 /* Creates the pipes and forks; on success r->pid and our three ends are set. */
-static int start_child(struct run *r, const char *cmd, gc_error *err)
+static int start_child(struct run *r, const char *cmd, char *const *argv, gc_error *err)
 {
 	int fds[6] = { -1, -1, -1, -1, -1, -1 };   /* in r/w, out r/w, err r/w */
 	struct sigaction dfl;
@@ -167,7 +174,7 @@ static int start_child(struct run *r, const char *cmd, gc_error *err)
 		goto out;
 	}
 	if (r->pid == 0)
-		child_exec(cmd, fds, max_fd, &dfl, &empty);
+		child_exec(cmd, argv, fds, max_fd, &dfl, &empty);
 	setpgid(r->pid, r->pid);   /* also here, so the group exists before we may kill it */
 	r->fd_in = fds[1];
 	r->fd_out = fds[2];
@@ -461,19 +468,29 @@ static int check_args(const char *cmd, const char *input, size_t input_len, doub
 int gc_exec_run(const char *cmd, const char *input, size_t input_len, double timeout,
 		size_t max_output, gc_exec_result *res, gc_error *err)
 {
+	return gc_exec_run_sandboxed(cmd, NULL, input, input_len, timeout, max_output, res, err);
+}
+
+int gc_exec_run_sandboxed(const char *cmd, const gc_sandbox *sb, const char *input,
+			  size_t input_len, double timeout, size_t max_output,
+			  gc_exec_result *res, gc_error *err)
+{
 	struct run r = { .pid = -1, .fd_in = -1, .fd_out = -1, .fd_err = -1 };
 	double start = now_seconds();
+	char **argv = NULL;
 	int status, wstatus = 0;
 
 	memset(res, 0, sizeof *res);
 	status = check_args(cmd, input, input_len, timeout, err);
 	if (status != GC_OK)
 		return status;
+	if (sb && sb->enabled && (status = gc_sandbox_argv(sb, cmd, &argv, err)) != GC_OK)
+		return status;
 	r.input = input;
 	r.input_len = input_len;
 	r.deadline = start + timeout;
 	r.out.limit = max_output && max_output < SIZE_MAX - 2 ? max_output : SIZE_MAX - 2;
-	status = start_child(&r, cmd, err);
+	status = start_child(&r, cmd, argv, err);
 	if (r.pid < 0)
 		goto out;
 	if (status == GC_OK && input_len == 0)
@@ -510,6 +527,7 @@ out:
 	close_fd(&r.fd_out);
 	close_fd(&r.fd_err);
 	free(r.out.p);
+	gc_sandbox_argv_free(argv);
 	if (status != GC_OK)
 		gc_exec_result_free(res);
 	return status;
@@ -585,7 +603,7 @@ int gc_coproc_start(const char *cmd, size_t max_pending, gc_coproc **out, gc_err
 	cp->r = (struct run){ .pid = -1, .fd_in = -1, .fd_out = -1, .fd_err = -1,
 	                      .deadline = INFINITY, .keep_open = 1 };
 	cp->r.out.limit = max_pending && max_pending < SIZE_MAX - 2 ? max_pending : SIZE_MAX - 2;
-	status = start_child(&cp->r, cmd, err);
+	status = start_child(&cp->r, cmd, NULL, err);
 	if (cp->r.pid < 0) {
 		free(cp);
 		return status;

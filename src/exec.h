@@ -50,6 +50,16 @@ typedef struct gc_exec_result {
 int gc_exec_run(const char *cmd, const char *input, size_t input_len, double timeout,
 		size_t max_output, gc_exec_result *res, gc_error *err);
 
+struct gc_sandbox;
+/* gc_exec_run with the command inside the sandbox sb (sandbox.h) when sb is not NULL
+ * and enabled: the program is then bwrap, which runs /bin/sh -c cmd inside; killing
+ * the group kills bwrap, and with it everything in the sandbox's PID namespace.
+ * Besides gc_exec_run's errors, GC_EINVAL when the sandbox's command line cannot be
+ * built (bwrap missing, a read-only path that does not exist). */
+int gc_exec_run_sandboxed(const char *cmd, const struct gc_sandbox *sb, const char *input,
+			  size_t input_len, double timeout, size_t max_output,
+			  gc_exec_result *res, gc_error *err);
+
 /* Frees the buffers and zeroes *res; accepts NULL and a zeroed struct. */
 void gc_exec_result_free(gc_exec_result *res);
 

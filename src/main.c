@@ -21,6 +21,7 @@
 #include "progress.h"
 #include "report_common.h"
 #include "runner.h"
+#include "sandbox.h"
 
 enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_ERROR = 2 };
 
@@ -84,6 +85,23 @@ static const char usage_text[] =
 "  --max-input-mib N\n"
 "                   refuse JSON inputs (cases, gradient files, --exec output)\n"
 "                   over N MiB (default 64)\n"
+"\n"
+"Sandbox of --exec (on with --sandbox; see README, Grading a class):\n"
+"  --sandbox        run each --exec program in bubblewrap (bwrap): no network,\n"
+"                   read-only /usr, a private writable /tmp, none of your files,\n"
+"                   an empty environment, its own processes only, and limits\n"
+"  --allow-read PATH\n"
+"                   also show PATH (read-only) in the sandbox; repeatable\n"
+"  --env NAME       pass the environment variable NAME into the sandbox;\n"
+"                   repeatable\n"
+"  --limit-mem MIB  address space of each process (default 4096)\n"
+"  --limit-procs N  processes and threads in the sandbox (default 64)\n"
+"  --limit-cpu S    CPU seconds of each process (default 60)\n"
+"  --limit-files N  open files of each process (default 256)\n"
+"  --limit-fsize MIB\n"
+"                   largest file a process may write (default 64)\n"
+"  --limit-tmp MIB  size of the scratch folder /tmp, held in memory\n"
+"                   (default 256)\n"
 "  -h, --help       show this help and exit\n"
 "  --version        show the version and exit\n"
 "\n"
@@ -172,13 +190,19 @@ typedef struct cli {
 	const char *output;
 	char **models;          /* --model commands, then those of --models files */
 	size_t n_models;
+	gc_sandbox sandbox;
+	const char **read_only, **env;   /* --allow-read and --env, in order */
+	size_t n_read_only, n_env;
+	const char *sandbox_option;      /* the last option that tunes the sandbox, if any */
 } cli;
 
 enum {
 	OPT_STEP = 256, OPT_RTOL, OPT_ATOL, OPT_METHOD, OPT_EXEC, OPT_GRAD, OPT_TIMEOUT,
 	OPT_RECORD, OPT_GOLDEN, OPT_FORCE, OPT_FORMAT, OPT_SHOW, OPT_JOBS, OPT_FAST,
 	OPT_SAMPLE, OPT_SEED, OPT_SHARD, OPT_MAX_PARAMS, OPT_MAX_VALUES, OPT_MAX_INPUT,
-	OPT_MODEL, OPT_MODELS, OPT_RUN_TIMEOUT, OPT_HELP, OPT_VERSION
+	OPT_MODEL, OPT_MODELS, OPT_RUN_TIMEOUT,
+	OPT_SANDBOX, OPT_ALLOW_READ, OPT_ENV, OPT_LIMIT_MEM, OPT_LIMIT_PROCS, OPT_LIMIT_CPU,
+	OPT_LIMIT_FILES, OPT_LIMIT_FSIZE, OPT_LIMIT_TMP, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -205,6 +229,15 @@ static const struct option long_options[] = {
 	{"max-params", required_argument, NULL, OPT_MAX_PARAMS},
 	{"max-values", required_argument, NULL, OPT_MAX_VALUES},
 	{"max-input-mib", required_argument, NULL, OPT_MAX_INPUT},
+	{"sandbox", no_argument, NULL, OPT_SANDBOX},
+	{"allow-read", required_argument, NULL, OPT_ALLOW_READ},
+	{"env", required_argument, NULL, OPT_ENV},
+	{"limit-mem", required_argument, NULL, OPT_LIMIT_MEM},
+	{"limit-procs", required_argument, NULL, OPT_LIMIT_PROCS},
+	{"limit-cpu", required_argument, NULL, OPT_LIMIT_CPU},
+	{"limit-files", required_argument, NULL, OPT_LIMIT_FILES},
+	{"limit-fsize", required_argument, NULL, OPT_LIMIT_FSIZE},
+	{"limit-tmp", required_argument, NULL, OPT_LIMIT_TMP},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0}
@@ -256,6 +289,42 @@ static void add_model_list(cli *c, const char *path)
 	fclose(fp);
 }
 
+static void add_string(const char ***list, size_t *n, const char *s)
+{
+	const char **l = realloc(*list, (*n + 1) * sizeof *l);
+
+	if (!l) {
+		fputs("gradcheck: out of memory\n", stderr);
+		exit(EXIT_ERROR);
+	}
+	l[(*n)++] = s;
+	*list = l;
+}
+
+/* --allow-read, --env and --limit-*: what the sandbox shows and allows. */
+static void parse_sandbox_option(int opt, const char *arg, cli *c)
+{
+	gc_sandbox *sb = &c->sandbox;
+
+	switch (opt) {
+	case OPT_ALLOW_READ: add_string(&c->read_only, &c->n_read_only, arg); break;
+	case OPT_ENV:
+		if (!*arg || strchr(arg, '='))
+			die_usage("--env: expected a variable name, got '%s'", arg);
+		add_string(&c->env, &c->n_env, arg);
+		break;
+	case OPT_LIMIT_MEM: sb->mem_mib = parse_count("--limit-mem", arg, 1); break;
+	case OPT_LIMIT_PROCS: sb->procs = parse_count("--limit-procs", arg, 1); break;
+	case OPT_LIMIT_CPU: sb->cpu_seconds = parse_count("--limit-cpu", arg, 1); break;
+	case OPT_LIMIT_FILES: sb->files = parse_count("--limit-files", arg, 1); break;
+	case OPT_LIMIT_FSIZE: sb->fsize_mib = parse_count("--limit-fsize", arg, 1); break;
+	case OPT_LIMIT_TMP: sb->tmp_mib = parse_count("--limit-tmp", arg, 1); break;
+	}
+	for (const struct option *o = long_options; o->name; o++)
+		if (o->val == opt)
+			c->sandbox_option = o->name;
+}
+
 static void parse_option(int opt, const char *arg, cli *c)
 {
 	gc_options *o = &c->run.check;
@@ -293,6 +362,11 @@ static void parse_option(int opt, const char *arg, cli *c)
 	case OPT_MAX_PARAMS: c->run.limits.max_params = parse_count("--max-params", arg, 1); break;
 	case OPT_MAX_VALUES: c->run.limits.max_values = parse_count("--max-values", arg, 1); break;
 	case OPT_MAX_INPUT: c->run.limits.max_file = parse_mib("--max-input-mib", arg); break;
+	case OPT_SANDBOX: c->sandbox.enabled = 1; break;
+	case OPT_ALLOW_READ: case OPT_ENV: case OPT_LIMIT_MEM: case OPT_LIMIT_PROCS:
+	case OPT_LIMIT_CPU: case OPT_LIMIT_FILES: case OPT_LIMIT_FSIZE: case OPT_LIMIT_TMP:
+		parse_sandbox_option(opt, arg, c);
+		break;
 	case 'h':
 	case OPT_HELP: usage(EXIT_PASS); break;
 	case OPT_VERSION: printf("gradcheck %s\n", GC_VERSION); exit(EXIT_PASS);
@@ -311,8 +385,25 @@ static void parse_args(int argc, char **argv, cli *c)
 	c->run.run_timeout = INFINITY;
 	c->run.limits = gc_case_default_limits;
 	c->format = GC_FORMAT_TEXT;
+	gc_sandbox_init(&c->sandbox);
 	while ((opt = getopt_long(argc, argv, "ho:", long_options, NULL)) != -1)
 		parse_option(opt, optarg, c);
+	c->sandbox.read_only = c->read_only;
+	c->sandbox.n_read_only = c->n_read_only;
+	c->sandbox.env = c->env;
+	c->sandbox.n_env = c->n_env;
+	c->run.sandbox = &c->sandbox;
+}
+
+/* Refuses to go on when the sandbox was asked for and cannot run here. */
+static void require_sandbox(const cli *c)
+{
+	gc_error err = {0};
+
+	if (gc_sandbox_probe(&c->sandbox, &err) != GC_OK) {
+		fprintf(stderr, "gradcheck: %s\n", err.msg);
+		exit(EXIT_ERROR);
+	}
 }
 
 /* ---- case lists ---------------------------------------------------------------- */
@@ -451,6 +542,12 @@ static int run_check(cli *c, int argc, char **argv)
 		die_usage("%s", "no cases given");
 	if (c->run.exec_cmd && c->run.grad_path)
 		die_usage("%s", "--exec and --grad exclude each other");
+	if (!c->sandbox.enabled && c->sandbox_option)
+		die_usage("--%s applies to --sandbox, which was not given", c->sandbox_option);
+	if (c->sandbox.enabled && !c->run.exec_cmd)
+		die_usage("%s", "--sandbox applies to --exec programs, and no --exec was given");
+	if (c->sandbox.enabled)
+		require_sandbox(c);
 	cases = collect_cases(argc, argv);
 	if (c->run.grad_path && cases.n != 1)
 		die_usage("%s", "--grad checks exactly one case");

@@ -91,10 +91,12 @@ static int gradient_from_exec(const gc_run_options *ro, const gc_case *c, double
 		gc_error_set(err, "out of memory");
 		return -1;
 	}
-	if (gc_exec_run(ro->exec_cmd, resolved, strlen(resolved), ro->timeout,
-	                ro->limits.max_file, &res, err) != GC_OK)
+	if (gc_exec_run_sandboxed(ro->exec_cmd, ro->sandbox, resolved, strlen(resolved),
+	                          ro->timeout, ro->limits.max_file, &res, err) != GC_OK)
 		goto out;
-	if (gc_exec_describe(&res, what, sizeof what)) {
+	if ((ro->sandbox && ro->sandbox->enabled &&
+	     gc_sandbox_describe(ro->sandbox, &res, what, sizeof what)) ||
+	    gc_exec_describe(&res, what, sizeof what)) {
 		int tail = (int)strlen(res.err_tail);
 
 		while (tail > 0 && res.err_tail[tail - 1] == '\n')

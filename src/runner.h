@@ -6,12 +6,14 @@
 
 #include "case.h"
 #include "gradcheck_report.h"
+#include "sandbox.h"
 
 typedef struct gc_run_options {
 	gc_options check;       /* command-line values; a case's check block overrides */
 	const char *exec_cmd;   /* --exec: external implementation, or NULL */
 	double timeout;         /* --exec time limit, --model limit per answer, in seconds */
 	double run_timeout;     /* --run-timeout: limit for a whole --model run (INFINITY: none) */
+	const gc_sandbox *sandbox;  /* --sandbox: where --exec runs; NULL or disabled: directly */
 	const char *grad_path;  /* --grad: a precomputed gradient file, or NULL */
 	const char *record_dir; /* --record DIR, or NULL */
 	const char *golden_dir; /* --golden DIR, or NULL */
