@@ -190,7 +190,7 @@ START_TEST(test_writes_outside_scratch_fail)
 	         "echo x > planted && exit 6\n"
 	         "echo x > /usr/planted && exit 7\n"
 	         "echo scratch > /tmp/scratch && [ \"$(cat /tmp/scratch)\" = scratch ] || exit 8\n"
-	         "cd && echo home > file && cd - >/dev/null || exit 9\n",
+	         "echo home > \"$HOME/file\" && [ \"$HOME\" = /tmp ] || exit 9\n",
 	         golden, sub, other);
 	write_program(body);
 	r = run(1, "");
