@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <cjson/cJSON.h>
 #include "testutil.h"
 #include "cli.h"
 #include "model.h"
@@ -217,6 +218,107 @@ START_TEST(test_numpy_adapter)
 }
 END_TEST
 
+/* The worked examples: each planted bug is found and diagnosed. */
+START_TEST(test_conv_numpy)
+{
+	cli_run r = cli_gradcheck("--model examples/model/conv_numpy.py");
+
+	ck_assert_int_eq(r.status, 0);
+	assert_contains(r.out, "PASS conv_numpy: 85 parameters");
+	cli_free(&r);
+	/* the flipped kernel: analytic [1,5] = (o 1, c 0, p 1, q 2) is the numeric value
+	 * of its mirror [1,3] = (o 1, c 0, p 1, q 0), and the other way round */
+	r = cli_gradcheck("--show all --format json --model 'examples/model/conv_numpy.py --bug flip'");
+	ck_assert_int_eq(r.status, 1);
+	cJSON *doc = cJSON_Parse(r.out), *t, *w, *e;
+	double a5 = NAN, n5 = NAN, a3 = NAN, n3 = NAN;
+	ck_assert_ptr_nonnull(doc);
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "cases"), 0), "tensors")) {
+		const char *name = cJSON_GetObjectItem(t, "name")->valuestring;
+		int failed = cJSON_GetObjectItem(t, "failed")->valueint;
+
+		ck_assert_int_eq(failed, strcmp(name, "conv1.weight") == 0 ? 48 : 0);
+		w = cJSON_GetObjectItem(t, "worst");
+		cJSON_ArrayForEach(e, w) {
+			const char *idx = cJSON_GetObjectItem(e, "index")->valuestring;
+			double a = cJSON_GetObjectItem(e, "analytic")->valuedouble;
+			double n = cJSON_GetObjectItem(e, "numeric")->valuedouble;
+
+			if (strcmp(idx, "conv1.weight[1,5]") == 0)
+				a5 = a, n5 = n;
+			if (strcmp(idx, "conv1.weight[1,3]") == 0)
+				a3 = a, n3 = n;
+		}
+	}
+	ck_assert_double_eq_tol(a5, n3, 1e-8);
+	ck_assert_double_eq_tol(a3, n5, 1e-8);
+	cJSON_Delete(doc);
+	assert_contains(r.out, "\"kind\":\t\"entry_layer\"");
+	cli_free(&r);
+}
+END_TEST
+
+static int have_torch(void)
+{
+	return system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0;
+}
+
+/* The PyTorch adapter on gradients known by hand (tests/data/model/torch_known.py), and
+ * the swish example whose custom backward forgets a term. */
+START_TEST(test_torch)
+{
+	if (!have_torch()) {
+		puts("SKIP test_torch: /usr/bin/python3 cannot import torch (python3-torch)");
+		return;
+	}
+	cli_run r = cli_gradcheck("--jobs 1 --model tests/data/model/torch_known.py");
+	ck_assert_int_eq(r.status, 0);
+	assert_contains(r.out, "PASS torch_known: 2 parameters, loss 34\n");
+	cli_free(&r);
+	r = cli_gradcheck("--jobs 1 --model 'tests/data/model/torch_known.py --bug'");
+	ck_assert_int_eq(r.status, 1);
+	assert_contains(r.out, "    w[1]                      -156            -104");
+	assert_contains(r.out, "    w[0]                      -108             -72");
+	assert_contains(r.out, "diagnosis (scale): w is 1.5 × the true gradient");
+	cli_free(&r);
+	r = cli_gradcheck("--jobs 1 --model examples/model/swish_torch.py");
+	ck_assert_int_eq(r.status, 0);
+	cli_free(&r);
+	r = cli_gradcheck("--jobs 1 --model 'examples/model/swish_torch.py --bug forget'");
+	ck_assert_int_eq(r.status, 1);
+	assert_contains(r.out, "  4.weight 2x8 ");
+	assert_contains(r.out, "diagnosis (entry_layer): the error enters when propagating into layer 2: "
+	                "layer 3 is right");
+	cli_free(&r);
+}
+END_TEST
+
+/* The C example (examples/model/softmax_c.c with gc_serve.h), built next to gradcheck. */
+START_TEST(test_c_model)
+{
+	const char *prog = getenv("GRADCHECK") ? getenv("GRADCHECK") : "./gradcheck";
+	char c_model[1024];
+	const char *slash = strrchr(prog, '/');
+
+	snprintf(c_model, sizeof c_model, "%.*sexamples/model/softmax_c",
+	         slash ? (int)(slash - prog + 1) : 0, prog);
+	ck_assert_msg(access(c_model, X_OK) == 0, "%s is not built", c_model);
+	cli_run r = cli_gradcheck("--model %s", c_model);
+	ck_assert_int_eq(r.status, 0);
+	assert_contains(r.out, "PASS softmax_c: 15 parameters");
+	cli_free(&r);
+	r = cli_gradcheck("--fast --model %s", c_model);
+	ck_assert_int_eq(r.status, 0);
+	cli_free(&r);
+	r = cli_gradcheck("--model '%s --bug batch'", c_model);
+	ck_assert_int_eq(r.status, 1);
+	assert_contains(r.out, "diagnosis (scale): W is 8 × the true gradient (batch: multiplied by "
+	                "the batch size");
+	assert_contains(r.out, "diagnosis (scale): c is 8 × the true gradient");
+	cli_free(&r);
+}
+END_TEST
+
 /* ---- same report for any --jobs; shards merge into one run ------------------------- */
 
 static void same_for_jobs(const char *opts)
@@ -322,6 +424,9 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, test_no_strays);
 	tcase_add_test(tc, test_fake_verdicts);
 	tcase_add_test(tc, test_numpy_adapter);
+	tcase_add_test(tc, test_conv_numpy);
+	tcase_add_test(tc, test_torch);
+	tcase_add_test(tc, test_c_model);
 	tcase_add_test(tc, test_jobs_identical);
 	tcase_add_test(tc, test_shards_merge);
 	tcase_add_test(tc, test_golden_record);
