@@ -8,10 +8,12 @@ PREFIX  ?= /usr/local
 B       ?= .
 WARN     = -Wall -Wextra
 STD      = -std=c11 -D_DEFAULT_SOURCE
-PKGS     = libcjson gsl
+PKGS     = libcjson gsl openblas
 # Recursively expanded on purpose: evaluated when a recipe runs, after `deps`.
+# GSL is linked with Debian's OpenBLAS as its CBLAS instead of GSL's reference
+# -lgslcblas (README "Speed").
 DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-DEP_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+DEP_LIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS))) -lpthread -lm
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS   = $(shell pkg-config --libs check)
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(DEP_CFLAGS) -Isrc
@@ -34,7 +36,7 @@ PROGRAM  = $(B)/gradcheck
 #   BENCH_PACKAGES += python3-torch  only `make bench`
 # (conditional ones inside ifeq, e.g. `ifeq ($(MPI),1)` BUILD_PACKAGES += libopenmpi-dev).
 # A new target that runs tests depends on deps-check; one that only builds, on deps.
-BUILD_PACKAGES = gcc libc6-dev pkg-config libcjson-dev libgsl-dev
+BUILD_PACKAGES = gcc libc6-dev pkg-config libcjson-dev libgsl-dev libopenblas-dev
 #                check: the test framework; python3-numpy: examples/*.py; libxml2-utils:
 #                xmllint (JUnit schema); groff-base, bsdextrautils: man page rendering (col);
 #                procps: pgrep; g++: the installed header compiled as C++; bubblewrap: bwrap,
