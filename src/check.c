@@ -24,6 +24,15 @@ enum {
 
 typedef struct gc_job gc_job;
 
+/* One worker's losses of the central-difference moves of its current chunk,
+ * evaluated at once by gc_problem.moved_many and looked up by eval_moved(). */
+typedef struct gc_batch {
+	size_t idx[2 * GC_CHUNK];
+	double delta[2 * GC_CHUNK], loss[2 * GC_CHUNK];
+	int kink[2 * GC_CHUNK];
+	size_t n, next;                 /* entries; where the next lookup starts */
+} gc_batch;
+
 /* Computes work unit u in worker w; theta is the worker's private copy (or NULL). */
 typedef void (*gc_unit_fn)(gc_job *j, unsigned w, double *theta, size_t u);
 
@@ -40,6 +49,7 @@ struct gc_job {
 	gc_element *fast_out;           /* fast mode: (n_units) one result per direction */
 	size_t chunk;                   /* units a worker takes at a time */
 	size_t min_per_thread;          /* units that justify one more thread */
+	gc_batch *batch;                /* element mode with moved_many: (threads) */
 	atomic_size_t next, done;
 	atomic_int stop;
 	pthread_mutex_t lock;           /* serialises progress callbacks */
@@ -108,13 +118,31 @@ void gc_result_free(gc_result *r)
 
 /* ---- evaluation -------------------------------------------------------------- */
 
+/* Finds the move (i, delta) among the worker's batched losses. */
+static int batch_lookup(gc_batch *b, size_t i, double delta, double *loss, int *kink)
+{
+	for (size_t m = 0; m < b->n; m++) {
+		size_t e = (b->next + m) % b->n;
+		if (b->idx[e] == i && b->delta[e] == delta) {
+			*loss = b->loss[e];
+			*kink |= b->kink[e] != 0;
+			b->next = e + 1 == b->n ? 0 : e + 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* The loss with theta[i] moved by delta; ORs a crossed kink into *kink (moved path). */
 static double eval_moved(gc_job *j, unsigned w, double *theta, size_t i, double delta, int *kink)
 {
 	const gc_problem *p = j->p;
 	if (p->moved) {
 		int k = 0;
-		double v = p->moved(p->ctx, w, i, delta, &k);
+		double v;
+		if (j->batch && batch_lookup(&j->batch[w], i, delta, &v, kink))
+			return v;
+		v = p->moved(p->ctx, w, i, delta, &k);
 		*kink |= k != 0;
 		return v;
 	}
@@ -164,13 +192,20 @@ static double fp_eval(double x, void *params)
 	return eval_moved(fp->job, fp->worker, fp->theta, fp->i, x, &fp->kink);
 }
 
+/* The steps of a central difference at x that are exact in floating point: the
+ * moves are +hp and -hm. */
+static void central_steps(double x, double h, double *hp, double *hm)
+{
+	*hp = (x + h) - x;
+	*hm = x - (x - h);
+}
+
 /* Central difference with steps that are exact in floating point. */
 static int central(gc_job *j, unsigned w, double *theta, size_t i, double h, double *num)
 {
-	double x = j->p->theta[i];
-	double hp = (x + h) - x;
-	double hm = x - (x - h);
+	double hp, hm;
 	int kink = 0;
+	central_steps(j->p->theta[i], h, &hp, &hm);
 	double lp = eval_moved(j, w, theta, i, hp, &kink);
 	double lm = eval_moved(j, w, theta, i, -hm, &kink);
 	*num = (lp - lm) / (hp + hm);
@@ -280,6 +315,29 @@ static void report_progress(gc_job *j, size_t count)
 	pthread_mutex_unlock(&j->lock);
 }
 
+/* Evaluates the central-difference moves of element units start..end-1 in one
+ * moved_many call, for eval_moved() to find. */
+static void batch_fill(gc_job *j, unsigned w, size_t start, size_t end)
+{
+	const gc_problem *p = j->p;
+	gc_batch *b = &j->batch[w];
+	size_t n = 0;
+
+	for (size_t u = start; u < end; u++) {
+		size_t i = j->todo[u];
+		double hp, hm;
+		central_steps(p->theta[i], default_step(j->o, p->theta[i]), &hp, &hm);
+		b->idx[n] = b->idx[n + 1] = i;
+		b->delta[n] = hp;
+		b->delta[n + 1] = -hm;
+		n += 2;
+	}
+	memset(b->kink, 0, n * sizeof *b->kink);
+	p->moved_many(p->ctx, w, n, b->idx, b->delta, b->loss, b->kink);
+	b->n = n;
+	b->next = 0;
+}
+
 static void *worker_main(void *arg)
 {
 	gc_worker *w = arg;
@@ -289,6 +347,8 @@ static void *worker_main(void *arg)
 		if (start >= j->n_units)
 			break;
 		size_t end = j->n_units - start < j->chunk ? j->n_units : start + j->chunk;
+		if (j->batch)
+			batch_fill(j, w->id, start, end);
 		for (size_t u = start; u < end; u++)
 			j->run(j, w->id, w->theta, u);
 		report_progress(j, end - start);
@@ -316,7 +376,12 @@ static int run_pool(gc_job *j, int need_copy)
 
 	if (j->n_units == 0)
 		goto out;
-	if (!w || !tid) {
+	/* central differences of elements: each chunk's moves in one moved_many call */
+	int batched = j->run == element_unit && p->moved && p->moved_many
+	              && j->o->method == GC_METHOD_CENTRAL;
+	if (batched)
+		j->batch = calloc(nt, sizeof *j->batch);
+	if (!w || !tid || (batched && !j->batch)) {
 		rc = GC_ENOMEM;
 		goto out;
 	}
@@ -363,6 +428,8 @@ out:
 	if (w)
 		for (unsigned k = 0; k < nt; k++)
 			free(w[k].theta);
+	free(j->batch);
+	j->batch = NULL;
 	free(w);
 	free(tid);
 	return rc;

@@ -85,6 +85,13 @@ typedef double (*gc_fn)(const double *theta, void *ctx);
  * where the function is not differentiable, such as relu at 0). */
 typedef double (*gc_moved_fn)(void *ctx, unsigned worker, size_t i, double delta, int *kink);
 
+/* Optional, with a gc_moved_fn: the losses of n moves at once, each exactly as the
+ * gc_moved_fn gives it (bit for bit): loss[k] is the loss with theta[idx[k]] moved
+ * by delta[k] and kink[k] is set as *kink would be.  Lets the function share work
+ * between moves (README "Speed"); worker as for gc_moved_fn. */
+typedef void (*gc_moved_many_fn)(void *ctx, unsigned worker, size_t n, const size_t *idx,
+                                 const double *delta, double *loss, int *kink);
+
 /* Optional for gc_fn callers: nonzero when moving theta[i] by +-h from theta crosses
  * a kink of the function. */
 typedef int (*gc_kink_fn)(void *ctx, const double *theta, size_t i, double h);
@@ -108,6 +115,8 @@ typedef struct gc_problem {
 	double loss;            /* the loss at theta (scales atol; reported) */
 	gc_fn f;                /* at least one of f and moved; fast mode needs f */
 	gc_moved_fn moved;      /* preferred for element-by-element checks when given */
+	gc_moved_many_fn moved_many;    /* optional with moved: central differences of a
+	                                   chunk of elements in one call */
 	gc_kink_fn kink;        /* optional, used with f */
 	void *ctx;              /* passed to the three callbacks */
 	const gc_tensor *tensors;   /* slices in increasing offset order covering 0..n; */

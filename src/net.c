@@ -18,6 +18,7 @@
 #include <string.h>
 #include <gsl/gsl_blas.h>
 #include "net.h"
+#include "net_kernel.h"
 
 /* Per-worker buffers of the moved-loss hook (and of the full forward pass), each
  * worker's in its own allocations. */
@@ -29,7 +30,31 @@ typedef struct net_scratch {
 	double *z[2], *a[2];    /* (B, maxw) full pass: ping-pong layers; moved: the output */
 	size_t *nz;             /* (maxw) indices of nonzero changes */
 	double *mem;
+	/* the fused path (workers only): */
+	unsigned *ks;           /* (B, n_m) per sample, the units of layer m in the kernel's list */
+	size_t *nks;            /* (B) their numbers */
+	size_t ks_unit;         /* the moved unit they are for; SIZE_MAX: none yet */
+	double *fd;             /* (B, GC_FUSED_LANES) moved unit's change per sample and lane */
+	double *fdz;            /* (nout, GC_FUSED_LANES) the kernel's output */
+	double *frow;           /* (2 n_L) one output row: z, a */
+	size_t fused_lanes;     /* moves the kernel computed (gc_net_fused_moves()) */
 } net_scratch;
+
+/* The fused path of the moved-loss hook for units of layer L-2 (README "Speed"):
+ * layer m = L-1's cached coefficients in the kernel's form. */
+typedef struct net_fused {
+	gc_fused_fn fn;         /* NULL: the reference path for every move */
+	gc_kernel_isa isa;
+	gc_fused_kind kind;
+	double *c0, *c1, *c2;   /* (B, n_m) coefficients of layer m's units */
+	unsigned char *live;    /* (B, n_m) whether the unit's change can be nonzero */
+	double *margin;         /* (B) relu: the least -z over inactive units (a move of the
+	                           moved unit's activation by less than margin / max|W_m[u,:]|
+	                           turns none on); INFINITY otherwise */
+	double *wl;             /* (n_m, nout) W_L as (n_m, n_L), zero columns past n_L */
+	size_t nout;            /* n_L rounded up to even */
+	double *mem;
+} net_fused;
 
 struct gc_net {
 	const gc_case *c;
@@ -45,6 +70,7 @@ struct gc_net {
 	double base_loss;
 	unsigned workers;
 	net_scratch *scratch;   /* (workers) */
+	net_fused fused;
 };
 
 /* Where parameter i sits: layer k (from 1), unit u of layer k, input j (weights). */
@@ -326,51 +352,78 @@ static void act_delta(const gc_activation *f, size_t n, const double *z0, const 
 
 /* ---- losses ----------------------------------------------------------------- */
 
-/* The loss of output layer (z, a), both (B, m), against c->targets (README "Case format"). */
-static double loss_value(const gc_net *net, const double *z, const double *a)
+/* Adds the loss terms of sample b (output row z, a, both (m)) to sum, in the
+ * order loss_value() adds them; loss_total() turns the sum over all samples into
+ * the loss.  The moved-loss paths sum sample by sample with these. */
+static double loss_sample(const gc_net *net, size_t b, const double *z, const double *a,
+                          double sum)
 {
 	const gc_case *c = net->c;
-	size_t B = net->B, m = c->sizes[net->L], n = B * m;
-	const double *t = c->targets;
-	double sum = 0;
+	size_t m = c->sizes[net->L];
+	const double *t = c->targets + b * m;
 
 	switch (c->loss) {
 	case GC_LOSS_SSE:
 	case GC_LOSS_HALF_SSE:
 	case GC_LOSS_MSE:
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < m; i++)
 			sum += (a[i] - t[i]) * (a[i] - t[i]);
-		if (c->loss == GC_LOSS_HALF_SSE)
-			return 0.5 * sum;
-		if (c->loss == GC_LOSS_MSE)
-			return sum / ((double)B * (double)m);
 		return sum;
-	case GC_LOSS_CROSS_ENTROPY:
+	case GC_LOSS_CROSS_ENTROPY: {
 		/* -t log softmax(z)_j = t (logsumexp(z) - z_j) */
-		for (size_t b = 0; b < B; b++) {
-			const double *zb = z + b * m, *tb = t + b * m;
-			double max = zb[0], s = 0;
-			for (size_t j = 1; j < m; j++)
-				if (zb[j] > max)
-					max = zb[j];
-			for (size_t j = 0; j < m; j++)
-				s += exp(zb[j] - max);
-			double lse = max + log(s);
-			for (size_t j = 0; j < m; j++)
-				sum += tb[j] * (lse - zb[j]);
-		}
-		return sum / (double)B;
+		double max = z[0], s = 0;
+		for (size_t j = 1; j < m; j++)
+			if (z[j] > max)
+				max = z[j];
+		for (size_t j = 0; j < m; j++)
+			s += exp(z[j] - max);
+		double lse = max + log(s);
+		for (size_t j = 0; j < m; j++)
+			sum += t[j] * (lse - z[j]);
+		return sum;
+	}
 	case GC_LOSS_BINARY_CROSS_ENTROPY:
 		/* log sigmoid(z) = -softplus(-z), log(1 - sigmoid(z)) = -softplus(z) */
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < m; i++)
 			sum += t[i] * softplus(-z[i]) + (1.0 - t[i]) * softplus(z[i]);
-		return sum / ((double)B * (double)m);
+		return sum;
 	case GC_LOSS_LOGISTIC:
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < m; i++)
 			sum += softplus(-t[i] * a[i]);
 		return sum;
 	}
 	return NAN;
+}
+
+static double loss_total(const gc_net *net, double sum)
+{
+	const gc_case *c = net->c;
+	double B = (double)net->B, m = (double)c->sizes[net->L];
+
+	switch (c->loss) {
+	case GC_LOSS_HALF_SSE:
+		return 0.5 * sum;
+	case GC_LOSS_MSE:
+	case GC_LOSS_BINARY_CROSS_ENTROPY:
+		return sum / (B * m);
+	case GC_LOSS_CROSS_ENTROPY:
+		return sum / B;
+	case GC_LOSS_SSE:
+	case GC_LOSS_LOGISTIC:
+		return sum;
+	}
+	return NAN;
+}
+
+/* The loss of output layer (z, a), both (B, m), against c->targets (README "Case format"). */
+static double loss_value(const gc_net *net, const double *z, const double *a)
+{
+	size_t m = net->c->sizes[net->L];
+	double sum = 0;
+
+	for (size_t b = 0; b < net->B; b++)
+		sum = loss_sample(net, b, z + b * m, a + b * m, sum);
+	return loss_total(net, sum);
 }
 
 /* dz = dL/dz of the output layer; da is (B, m) scratch.  The losses that require
@@ -461,8 +514,14 @@ static void scratch_free(net_scratch *s)
 {
 	free(s->mem);
 	free(s->nz);
+	free(s->ks);
+	free(s->nks);
+	free(s->fd);
 	s->mem = NULL;
 	s->nz = NULL;
+	s->ks = NULL;
+	s->nks = NULL;
+	s->fd = NULL;
 }
 
 static int scratch_alloc(const gc_net *net, net_scratch *s)
@@ -707,6 +766,243 @@ static double moved_eval(const gc_net *net, net_scratch *s, size_t i, double del
 	return loss;
 }
 
+/* ---- the fused path ------------------------------------------------------------ *
+ * Moves of parameters of one unit u of layer k = L-2 go to the kernel of
+ * net_kernel.c up to GC_FUSED_LANES at a time, sample by sample.  Each lane
+ * gives the numbers moved_eval() gives, to the last bit: the same operations in
+ * the same order, the loss summed sample by sample (loss_sample()).  A lane the
+ * kernel cannot do exactly (a relu kink crossed, a large change, a change that
+ * rounds to 0) is redone by moved_eval(). */
+
+/* da = f(z0 + dz) - a0 for one unit, as act_delta() gives it. */
+static double act_delta_one(const gc_activation *f, double z0, double a0, double dz)
+{
+	double da;
+
+	switch (f->kind) {
+	case GC_ACT_IDENTITY:
+		return dz;
+	case GC_ACT_TANH:
+		if (fabs(dz) < GC_SMALL_DZ)
+			return tanh_delta(a0, dz);
+		break;
+	case GC_ACT_SIGMOID:
+		if (fabs(dz) < GC_SMALL_DZ)
+			return sigmoid_delta(a0, dz);
+		break;
+	default:
+		break;
+	}
+	act_delta_plain(f, 1, &z0, &a0, &dz, &da, 1);
+	return da;
+}
+
+/* The units of layer m = L-1 in the kernel's list for moved unit u: for each
+ * sample, those whose change can be nonzero (live, and a nonzero weight from u). */
+static void fused_lists(const gc_net *net, net_scratch *s, size_t u)
+{
+	size_t B = net->B, m = net->L - 1, nm = net->c->sizes[m];
+	const double *wu = net->wio[m] + u * nm;
+
+	if (s->ks_unit == u)
+		return;
+	for (size_t b = 0; b < B; b++) {
+		const unsigned char *live = net->fused.live + b * nm;
+		unsigned *ks = s->ks + b * nm;
+		size_t cnt = 0;
+		for (size_t k = 0; k < nm; k++)
+			if (live[k] && wu[k] != 0)
+				ks[cnt++] = (unsigned)k;
+		s->nks[b] = cnt;
+	}
+	s->ks_unit = u;
+}
+
+/* Moves P (<= GC_FUSED_LANES) of unit u of layer L-2: input j[p] (SIZE_MAX: the
+ * bias) by delta[p]; writes loss[p] and kink[p]. */
+static void fused_block(const gc_net *net, net_scratch *s, size_t u, size_t P,
+                        const size_t *idx, const size_t *j, const double *delta,
+                        double *loss, int *kink)
+{
+	const gc_case *c = net->c;
+	const net_fused *fu = &net->fused;
+	size_t B = net->B, L = net->L, k = L - 2, m = L - 1;
+	size_t nin = c->sizes[k - 1], n = c->sizes[k], nm = c->sizes[m], nL = c->sizes[L];
+	const gc_activation *fk = &c->act[k - 1], *fm = &c->act[m - 1], *fL = &c->act[L - 1];
+	const double *x = net->a[k - 1], *wu = net->wio[m] + u * nm;
+	double wmax = net->wmax[m][u], sum[GC_FUSED_LANES];
+	unsigned char bad[GC_FUSED_LANES] = { 0 }, changed[GC_FUSED_LANES] = { 0 };
+	int smooth = fm->kind == GC_ACT_TANH || fm->kind == GC_ACT_SIGMOID;
+	int relu = fm->kind == GC_ACT_RELU;
+
+	/* unit u's change per sample and lane, and the lanes the kernel cannot do */
+	for (size_t b = 0; b < B; b++) {
+		double z0 = net->z[k][b * n + u], a0 = net->a[k][b * n + u];
+		double *d = s->fd + b * GC_FUSED_LANES;
+		for (size_t p = 0; p < GC_FUSED_LANES; p++) {
+			if (p >= P) {
+				d[p] = 0;
+				continue;
+			}
+			double dz = j[p] == SIZE_MAX ? delta[p] : delta[p] * x[b * nin + j[p]];
+			if (act_has_kink(fk) && (z0 > 0) != (z0 + dz > 0))
+				bad[p] = 1;
+			d[p] = act_delta_one(fk, z0, a0, dz);
+			if (d[p] == 0)
+				continue;
+			changed[p] = 1;
+			double dmax = fabs(d[p]) * wmax;
+			if ((smooth && !(dmax < GC_SMALL_DZ)) || (relu && !(dmax < fu->margin[b])))
+				bad[p] = 1;
+		}
+	}
+	size_t todo = 0;
+	for (size_t p = 0; p < P; p++) {
+		sum[p] = 0;
+		todo += changed[p] && !bad[p];
+	}
+	if (todo) {
+		fused_lists(net, s, u);
+		double *zr = s->frow, *ar = s->frow + nL;
+		for (size_t b = 0; b < B; b++) {
+			const double *d = s->fd + b * GC_FUSED_LANES, *z0 = net->z[L] + b * nL;
+			gc_fused_call call = {
+				.kind = fu->kind, .lanes = P, .d = d, .wu = wu,
+				.c0 = fu->c0 + b * nm, .c1 = fu->c1 + b * nm, .c2 = fu->c2 + b * nm,
+				.ks = s->ks + b * nm, .nk = s->nks[b], .wl = fu->wl, .nout = fu->nout,
+				.dz = s->fdz, .bad = bad,
+			};
+			fu->fn(&call);
+			for (size_t p = 0; p < P; p++) {
+				if (!changed[p] || bad[p])
+					continue;
+				if (d[p] == 0) {
+					memcpy(zr, z0, nL * sizeof *zr);
+				} else {
+					for (size_t v = 0; v < nL; v++)
+						zr[v] = z0[v] + s->fdz[v * GC_FUSED_LANES + p];
+					if (act_has_kink(fL))
+						for (size_t v = 0; v < nL; v++)
+							if ((z0[v] > 0) != (zr[v] > 0))
+								bad[p] = 1;
+				}
+				act_forward(fL, 1, nL, zr, ar);
+				sum[p] = loss_sample(net, b, zr, ar, sum[p]);
+			}
+		}
+	}
+	for (size_t p = 0; p < P; p++) {
+		kink[p] = 0;
+		if (bad[p])
+			loss[p] = moved_eval(net, s, idx[p], delta[p], &kink[p]);
+		else if (!changed[p])
+			loss[p] = net->base_loss;
+		else
+			loss[p] = loss_total(net, sum[p]);
+		s->fused_lanes += changed[p] && !bad[p];
+	}
+}
+
+/* The fused path's coefficients, lists and weights; fn stays NULL (the
+ * reference path) for nets it does not cover. */
+static int fused_setup(gc_net *net)
+{
+	const gc_case *c = net->c;
+	net_fused *fu = &net->fused;
+	size_t L = net->L, B = net->B;
+
+	fu->fn = NULL;
+	fu->isa = GC_KERNEL_REFERENCE;
+	if (L < 3)
+		return GC_OK;
+	size_t m = L - 1, nm = c->sizes[m], nL = c->sizes[L];
+	const gc_activation *f = &c->act[m - 1];
+	switch (f->kind) {
+	case GC_ACT_IDENTITY:
+		fu->kind = GC_FUSED_IDENTITY;
+		break;
+	case GC_ACT_TANH:
+		fu->kind = GC_FUSED_TANH;
+		break;
+	case GC_ACT_SIGMOID:
+		fu->kind = GC_FUSED_SIGMOID;
+		break;
+	case GC_ACT_RELU:
+	case GC_ACT_LEAKY_RELU:
+		fu->kind = GC_FUSED_PIECEWISE;
+		break;
+	default:
+		return GC_OK;
+	}
+	if (nm > UINT_MAX)
+		return GC_OK;
+	fu->nout = nL + (nL & 1);
+	/* 3 B nm + B + nm nout doubles and B nm bytes: less than the cached layers and
+	 * weights, whose sizes were checked */
+	size_t doubles = 3 * B * nm + B + nm * fu->nout;
+	fu->mem = malloc(doubles * sizeof *fu->mem + B * nm);
+	if (!fu->mem)
+		return GC_ENOMEM;
+	fu->c0 = fu->mem;
+	fu->c1 = fu->c0 + B * nm;
+	fu->c2 = fu->c1 + B * nm;
+	fu->margin = fu->c2 + B * nm;
+	fu->wl = fu->margin + B;
+	fu->live = (unsigned char *)(fu->wl + nm * fu->nout);
+	for (size_t b = 0; b < B; b++) {
+		double margin = INFINITY;
+		for (size_t i = 0; i < nm; i++) {
+			size_t e = b * nm + i;
+			double z = net->z[m][e], a = net->a[m][e], q = 1.0 - a;
+			switch (fu->kind) {
+			case GC_FUSED_TANH:
+				fu->c0[e] = a;
+				fu->c1[e] = (1.0 - a) * (1.0 + a);
+				break;
+			case GC_FUSED_SIGMOID:
+				fu->c0[e] = q;
+				fu->c1[e] = -a * q;
+				break;
+			default:
+				fu->c0[e] = z;
+				fu->c1[e] = a;
+				fu->c2[e] = z > 0 ? 1.0 : f->kind == GC_ACT_RELU ? 0.0 : f->alpha;
+				break;
+			}
+			fu->live[e] = fu->kind == GC_FUSED_TANH || fu->kind == GC_FUSED_SIGMOID
+			              ? fu->c1[e] != 0 : f->kind != GC_ACT_RELU || z > 0;
+			if (f->kind == GC_ACT_RELU && !(z > 0) && !(-z >= margin))
+				margin = -z;
+		}
+		fu->margin[b] = margin;
+	}
+	for (size_t i = 0; i < nm; i++)
+		for (size_t v = 0; v < fu->nout; v++)
+			fu->wl[i * fu->nout + v] = v < nL ? net->wio[L][i * nL + v] : 0.0;
+	fu->fn = gc_fused_kernel(GC_KERNEL_AUTO, &fu->isa);
+	return GC_OK;
+}
+
+/* Per-worker buffers of the fused path. */
+static int fused_scratch(const gc_net *net, net_scratch *s)
+{
+	size_t B = net->B, L = net->L;
+
+	if (L < 3)
+		return GC_OK;
+	size_t nm = net->c->sizes[L - 1], nL = net->c->sizes[L];
+	size_t nout = nL + (nL & 1);
+	s->ks = malloc(B * nm * sizeof *s->ks);
+	s->nks = malloc(B * sizeof *s->nks);
+	s->fd = malloc((B * GC_FUSED_LANES + nout * GC_FUSED_LANES + 2 * nL) * sizeof *s->fd);
+	if (!s->ks || !s->nks || !s->fd)
+		return GC_ENOMEM;
+	s->fdz = s->fd + B * GC_FUSED_LANES;
+	s->frow = s->fdz + nout * GC_FUSED_LANES;
+	s->ks_unit = SIZE_MAX;
+	return GC_OK;
+}
+
 /* ---- creation ----------------------------------------------------------------- */
 
 static int loss_output_ok(const gc_case *c)
@@ -849,7 +1145,8 @@ static int net_alloc(gc_net *net)
 	if (!net->scratch)
 		return GC_ENOMEM;
 	for (unsigned w = 0; w < net->workers; w++)
-		if (scratch_alloc(net, &net->scratch[w]) != GC_OK)
+		if (scratch_alloc(net, &net->scratch[w]) != GC_OK
+		    || fused_scratch(net, &net->scratch[w]) != GC_OK)
 			return GC_ENOMEM;
 	return weights_in_out(net);
 }
@@ -885,6 +1182,9 @@ int gc_net_create(const gc_case *c, unsigned workers, gc_net **out)
 	for (size_t k = 1; k <= net->L; k++)
 		layer_forward(net, c->theta, k, net->a[k - 1], net->z[k], net->a[k]);
 	net->base_loss = loss_value(net, net->z[net->L], net->a[net->L]);
+	rc = fused_setup(net);
+	if (rc != GC_OK)
+		goto out;
 	*out = net;
 	net = NULL;
 out:
@@ -906,6 +1206,7 @@ void gc_net_free(gc_net *net)
 	free(net->wt);
 	free(net->wmax);
 	free(net->wmax_mem);
+	free(net->fused.mem);
 	if (net->scratch)
 		for (unsigned w = 0; w < net->workers; w++)
 			scratch_free(&net->scratch[w]);
@@ -944,6 +1245,65 @@ double gc_net_moved_loss(void *ctx, unsigned worker, size_t i, double delta, int
 	if (worker >= net->workers)
 		return NAN;
 	return moved_eval(net, &net->scratch[worker], i, delta, kink);
+}
+
+void gc_net_moved_many(void *ctx, unsigned worker, size_t n, const size_t *idx,
+                       const double *delta, double *loss, int *kink)
+{
+	gc_net *net = ctx;
+	size_t L = net->L, k = L - 2, bl[GC_FUSED_LANES];
+	net_scratch *s;
+
+	if (worker >= net->workers) {
+		for (size_t e = 0; e < n; e++)
+			loss[e] = NAN;
+		return;
+	}
+	s = &net->scratch[worker];
+	for (size_t e = 0; e < n;) {
+		param_loc p;
+		if (!net->fused.fn || locate(net, idx[e], &p) != 0 || p.k != k) {
+			loss[e] = moved_eval(net, s, idx[e], delta[e], &kink[e]);
+			e++;
+			continue;
+		}
+		/* the following moves of the same unit, GC_FUSED_LANES at most */
+		size_t P = 0;
+		param_loc q = p;
+		while (P < GC_FUSED_LANES && e + P < n && locate(net, idx[e + P], &q) == 0
+		       && q.k == k && q.u == p.u) {
+			bl[P] = q.bias ? SIZE_MAX : q.j;
+			P++;
+		}
+		fused_block(net, s, p.u, P, idx + e, bl, delta + e, loss + e, kink + e);
+		e += P;
+	}
+}
+
+int gc_net_set_kernel(gc_net *net, gc_kernel_isa isa)
+{
+	if (!gc_fused_available(isa))
+		return GC_EINVAL;
+	if (!net->fused.mem)            /* a net the fused path does not cover */
+		return isa == GC_KERNEL_REFERENCE || isa == GC_KERNEL_AUTO ? GC_OK : GC_EINVAL;
+	net->fused.fn = isa == GC_KERNEL_REFERENCE ? NULL : gc_fused_kernel(isa, &net->fused.isa);
+	if (isa == GC_KERNEL_REFERENCE)
+		net->fused.isa = GC_KERNEL_REFERENCE;
+	return GC_OK;
+}
+
+size_t gc_net_fused_moves(const gc_net *net)
+{
+	size_t n = 0;
+
+	for (unsigned w = 0; w < net->workers; w++)
+		n += net->scratch[w].fused_lanes;
+	return n;
+}
+
+gc_kernel_isa gc_net_kernel(const gc_net *net)
+{
+	return net->fused.fn ? net->fused.isa : GC_KERNEL_REFERENCE;
 }
 
 /* Kink flags of the moves +h and -h from the cached state of net. */

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "case.h"
+#include "net_kernel.h"
 
 /* Forward state of the network at the case's theta, plus per-worker scratch.
  * Borrows the case: the case must outlive the net and its theta must not change. */
@@ -33,6 +34,25 @@ int gc_net_gradient(const gc_net *net, double *loss, double *grad);
  * of parameter i upward; *kink (if not NULL) is set when a relu / leaky_relu
  * pre-activation of any sample changes sign.  ctx is the gc_net. */
 double gc_net_moved_loss(void *ctx, unsigned worker, size_t i, double delta, int *kink);
+
+/* gc_moved_many_fn: the losses of n moves, each exactly (bit for bit) what
+ * gc_net_moved_loss gives; moves of the parameters of one unit of layer L-2, in
+ * a row, share the fused kernel (README "Speed").  ctx is the gc_net. */
+void gc_net_moved_many(void *ctx, unsigned worker, size_t n, const size_t *idx,
+                       const double *delta, double *loss, int *kink);
+
+/* Chooses the kernel version of gc_net_moved_many (created with GC_KERNEL_AUTO):
+ * GC_KERNEL_REFERENCE computes every move by gc_net_moved_loss.  Returns GC_OK, or
+ * GC_EINVAL when this processor cannot run isa or the net has no fused path (then
+ * only REFERENCE and AUTO are accepted).  Not while moves are being evaluated. */
+int gc_net_set_kernel(gc_net *net, gc_kernel_isa isa);
+
+/* The kernel version gc_net_moved_many uses (GC_KERNEL_REFERENCE: none). */
+gc_kernel_isa gc_net_kernel(const gc_net *net);
+
+/* How many moves the fused kernel has computed so far (all workers; not counting
+ * those redone by the reference path or left unchanged). */
+size_t gc_net_fused_moves(const gc_net *net);
 
 /* gc_fn: the loss at theta by a full forward pass.  ctx is the gc_net. */
 double gc_net_fn(const double *theta, void *ctx);

@@ -356,7 +356,8 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 	}
 	gc_problem p = {
 		.n = c->n_params, .theta = c->theta, .grad = grad, .loss = loss,
-		.f = gc_net_fn, .moved = gc_net_moved_loss, .kink = gc_net_kink, .ctx = net,
+		.f = gc_net_fn, .moved = gc_net_moved_loss, .moved_many = gc_net_moved_many,
+		.kink = gc_net_kink, .ctx = net,
 		.tensors = c->tensors, .n_tensors = c->n_tensors,
 		.batch = c->batch, .outputs = c->sizes[c->n_layers],
 	};

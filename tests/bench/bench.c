@@ -113,7 +113,8 @@ static double one_check(const gc_case *c, int naive, unsigned jobs, size_t sampl
 	o.sample = sample;
 	gc_problem p = {
 		.n = c->n_params, .theta = c->theta, .grad = grad, .loss = loss,
-		.f = gc_net_fn, .moved = naive ? NULL : gc_net_moved_loss, .ctx = net,
+		.f = gc_net_fn, .moved = naive ? NULL : gc_net_moved_loss,
+		.moved_many = naive ? NULL : gc_net_moved_many, .ctx = net,
 		.tensors = c->tensors, .n_tensors = c->n_tensors,
 	};
 	if (gc_check(&p, &o, &r) != GC_OK)

@@ -1,0 +1,65 @@
+/* net_kernel.h - the fused kernel of the moved-loss hook (README "Speed").
+ *
+ * When a parameter of unit u in layer L-2 moves, every unit of layer m = L-1
+ * changes and the output pre-activations change by (da_m) W_L.  The kernel takes
+ * one sample and up to GC_FUSED_LANES moves of the same unit ("lanes", in vector
+ * registers), each with its change d of unit u's activation, and computes, without
+ * leaving registers, dz_m = d W_m[u, :], da_m = f(z_m + dz_m) - f(z_m) from the
+ * cached per-unit coefficients, and the change dz_L = da_m W_L of the output
+ * pre-activations.  Every operation is the one the reference path of net.c does,
+ * in the same order, so the results are the same to the last bit. */
+#ifndef GC_NET_KERNEL_H
+#define GC_NET_KERNEL_H
+
+#include <stddef.h>
+
+#define GC_FUSED_LANES 16       /* most moves (lanes) per call */
+
+/* How da_m is formed from dz and the coefficients c0, c1, c2 of a unit. */
+typedef enum gc_fused_kind {
+	GC_FUSED_IDENTITY,      /* da = dz */
+	GC_FUSED_TANH,          /* c0 = t, c1 = (1 - t)(1 + t): tau = tanh(dz) by its series,
+	                           da = tau c1 / (1 + c0 tau) */
+	GC_FUSED_SIGMOID,       /* c0 = 1 - s, c1 = -s (1 - s): m = expm1(-dz) by its series,
+	                           da = c1 m / (1 + c0 m) */
+	GC_FUSED_PIECEWISE      /* relu, leaky relu: c0 = z, c1 = f(z), c2 = slope at z:
+	                           da = c2 (c0 + dz) - c1; a lane whose c0 + dz lies on the
+	                           other side of 0 is bad */
+} gc_fused_kind;
+
+/* The instruction-set versions of the kernel (one binary carries all). */
+typedef enum gc_kernel_isa {
+	GC_KERNEL_AUTO,         /* the best one the processor runs */
+	GC_KERNEL_REFERENCE,    /* no kernel: every move by the per-element path */
+	GC_KERNEL_GENERIC,      /* plain x86-64 (SSE2) or any other processor */
+	GC_KERNEL_AVX2,
+	GC_KERNEL_AVX512
+} gc_kernel_isa;
+
+/* One sample's call. */
+typedef struct gc_fused_call {
+	gc_fused_kind kind;
+	size_t lanes;                   /* 1..GC_FUSED_LANES */
+	const double *d;                /* (GC_FUSED_LANES) unit u's change per lane; 0 past lanes */
+	const double *wu;               /* (n_m) W_m[u, :] */
+	const double *c0, *c1, *c2;     /* (n_m) layer m's coefficients for this sample */
+	const unsigned *ks;             /* units of layer m whose change can be nonzero, */
+	size_t nk;                      /* in increasing order */
+	const double *wl;               /* (n_m, nout) W_L as (n_m, n_L), zero columns past n_L */
+	size_t nout;                    /* n_L rounded up to even */
+	double *dz;                     /* out: (nout, GC_FUSED_LANES) dz_L[v] of lane p at
+	                                   dz[v * GC_FUSED_LANES + p] */
+	unsigned char *bad;             /* out: (lanes) set for a lane whose da_m was 0 for a
+	                                   listed unit or crossed 0 (the reference path redoes it) */
+} gc_fused_call;
+
+typedef void (*gc_fused_fn)(const gc_fused_call *c);
+
+/* The kernel of isa (AUTO: the best available); NULL when this processor cannot
+ * run it or isa is GC_KERNEL_REFERENCE.  *chosen (if not NULL) names the version. */
+gc_fused_fn gc_fused_kernel(gc_kernel_isa isa, gc_kernel_isa *chosen);
+
+/* Nonzero when this processor runs isa's version. */
+int gc_fused_available(gc_kernel_isa isa);
+
+#endif
