@@ -5,4 +5,4 @@
 .PHONY: fixtures
 fixtures: deps
 	@$(MAKE) --no-print-directory $(PROGRAM) $(B)/tests/bin/test_fixtures
-	GC_FIXTURES_WRITE=1 GRADCHECK=$(PROGRAM) $(B)/tests/bin/test_fixtures
+	OPENBLAS_CORETYPE=$(TEST_BLAS_CORE) GC_FIXTURES_WRITE=1 GRADCHECK=$(PROGRAM) $(B)/tests/bin/test_fixtures

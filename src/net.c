@@ -528,6 +528,7 @@ static int scratch_alloc(const gc_net *net, net_scratch *s)
 {
 	size_t B = net->B, big = B * net->maxw;
 
+	memset(s, 0, sizeof *s);        /* the fused path's buffers: fused_scratch() */
 	s->mem = malloc(scratch_doubles(net) * sizeof *s->mem);
 	s->nz = malloc(net->maxw * sizeof *s->nz);
 	if (!s->mem || !s->nz) {

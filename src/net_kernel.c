@@ -17,7 +17,7 @@ typedef double gv2d __attribute__((vector_size(16)));
 typedef long long gv2l __attribute__((vector_size(16)));
 #define KVEC gv2d
 #define KMASK gv2l
-#include "net_kernel_body.h"
+#include "net_kernel_body.inc"
 #undef KF
 #undef KTARGET
 #undef KW
@@ -34,7 +34,7 @@ typedef double gv4d __attribute__((vector_size(32)));
 typedef long long gv4l __attribute__((vector_size(32)));
 #define KVEC gv4d
 #define KMASK gv4l
-#include "net_kernel_body.h"
+#include "net_kernel_body.inc"
 #undef KF
 #undef KTARGET
 #undef KW
@@ -50,7 +50,7 @@ typedef double gv8d __attribute__((vector_size(64)));
 typedef long long gv8l __attribute__((vector_size(64)));
 #define KVEC gv8d
 #define KMASK gv8l
-#include "net_kernel_body.h"
+#include "net_kernel_body.inc"
 #undef KF
 #undef KTARGET
 #undef KW
