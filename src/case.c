@@ -141,7 +141,7 @@ static int oom(loader *ld)
 {
 	ld->j.err->line = ld->j.err->col = 0;
 	gc_error_set(ld->j.err, "out of memory");
-	return -1;
+	return GC_ENOMEM;
 }
 
 /* ---- structure ---------------------------------------------------------------- */
@@ -193,7 +193,7 @@ static int read_layers(loader *ld)
 		double d;
 		gc_jpath_push_index(&ld->j.path, k);
 		if (gc_json_integer(&ld->j, item, 1, MAX_INT, &d))
-			return -1;
+			return GC_EINVAL;
 		c->sizes[k++] = (size_t)d;
 		gc_jpath_pop(&ld->j.path);
 	}
@@ -224,21 +224,21 @@ static int parse_act(loader *ld, const cJSON *node, gc_activation *a)
 	if (!cJSON_IsObject(node))
 		return parse_act_name(ld, node, a);
 	if (gc_json_check_keys(&ld->j, node, keys))
-		return -1;
+		return GC_EINVAL;
 	name = get(node, "name");
 	alpha = get(node, "alpha");
 	gc_jpath_push_key(&ld->j.path, "name");
 	if (!name)
 		return gc_jfail(&ld->j, "missing");
 	if (parse_act_name(ld, name, a))
-		return -1;
+		return GC_EINVAL;
 	gc_jpath_pop(&ld->j.path);
 	if (alpha) {
 		gc_jpath_push_key(&ld->j.path, "alpha");
 		if (a->kind != GC_ACT_LEAKY_RELU)
 			return gc_jfail(&ld->j, "only leaky_relu takes alpha");
 		if (gc_json_number(&ld->j, alpha, &a->alpha))
-			return -1;
+			return GC_EINVAL;
 		gc_jpath_pop(&ld->j.path);
 	}
 	return 0;
@@ -258,7 +258,7 @@ static int read_activations(loader *ld)
 		return oom(ld);
 	if (!cJSON_IsArray(node)) {
 		if (parse_act(ld, node, &c->act[0]))
-			return -1;
+			return GC_EINVAL;
 		for (k = 1; k < L; k++)
 			c->act[k] = c->act[0];
 		if (L > 1 && c->act[0].kind == GC_ACT_SOFTMAX)
@@ -271,7 +271,7 @@ static int read_activations(loader *ld)
 		cJSON_ArrayForEach(item, node) {
 			gc_jpath_push_index(&ld->j.path, k);
 			if (parse_act(ld, item, &c->act[k]))
-				return -1;
+				return GC_EINVAL;
 			if (c->act[k].kind == GC_ACT_SOFTMAX && k + 1 < L)
 				return gc_jfail(&ld->j, "softmax is allowed only in the last layer");
 			gc_jpath_pop(&ld->j.path);
@@ -348,9 +348,9 @@ static int read_loss(loader *ld)
 static int add_size(size_t *sum, size_t a, size_t b, size_t limit)
 {
 	if (b != 0 && a > limit / b)
-		return -1;
+		return GC_EINVAL;
 	if (*sum > limit - a * b)
-		return -1;
+		return GC_EINVAL;
 	*sum += a * b;
 	return 0;
 }
@@ -445,11 +445,11 @@ static int read_init(loader *ld, int draw)
 	if (node) {
 		gc_jpath_push_key(&ld->j.path, "init");
 		if (gc_json_check_keys(&ld->j, node, keys))
-			return -1;
+			return GC_EINVAL;
 		if ((x = get(node, "seed"))) {
 			gc_jpath_push_key(&ld->j.path, "seed");
 			if (gc_json_integer(&ld->j, x, 0, MAX_SEED, &seed))
-				return -1;
+				return GC_EINVAL;
 			gc_jpath_pop(&ld->j.path);
 		}
 		if ((x = get(node, "distribution"))) {
@@ -467,7 +467,7 @@ static int read_init(loader *ld, int draw)
 		if ((x = get(node, "scale"))) {
 			gc_jpath_push_key(&ld->j.path, "scale");
 			if (gc_json_number(&ld->j, x, &scale))
-				return -1;
+				return GC_EINVAL;
 			if (scale < 0)
 				return gc_jfail(&ld->j, "expected a number >= 0, got %s", gc_json_num(scale).s);
 			gc_jpath_pop(&ld->j.path);
@@ -488,7 +488,7 @@ static int read_params(loader *ld)
 	if (node) {
 		gc_jpath_push_key(&ld->j.path, "params");
 		if (gc_params_read(&ld->j, node, c, c->theta, NULL, NULL))
-			return -1;
+			return GC_EINVAL;
 		gc_jpath_pop(&ld->j.path);
 	}
 	return read_init(ld, node == NULL);
@@ -527,17 +527,17 @@ static int read_data_block(loader *ld, int batch_known)
 		return 0;
 	gc_jpath_push_key(&ld->j.path, "data");
 	if (gc_json_check_keys(&ld->j, ld->data, keys))
-		return -1;
+		return GC_EINVAL;
 	if ((x = get(ld->data, "seed"))) {
 		gc_jpath_push_key(&ld->j.path, "seed");
 		if (gc_json_integer(&ld->j, x, 0, MAX_SEED, &ld->data_seed))
-			return -1;
+			return GC_EINVAL;
 		gc_jpath_pop(&ld->j.path);
 	}
 	if ((x = get(ld->data, "batch"))) {
 		gc_jpath_push_key(&ld->j.path, "batch");
 		if (gc_json_integer(&ld->j, x, 1, MAX_INT, &batch))
-			return -1;
+			return GC_EINVAL;
 		if (batch_known && (size_t)batch != ld->c->batch)
 			return gc_jfail(&ld->j, "%.0f does not match the %zu samples given in %s",
 					batch, ld->c->batch, ld->inputs ? "inputs" : "targets");
@@ -561,14 +561,14 @@ static int find_batch(loader *ld)
 	if (ld->inputs) {
 		gc_jpath_push_key(&ld->j.path, "inputs");
 		if (count_samples(ld, ld->inputs, c->sizes[0], "n_0", &bi, &ld->inputs_flat))
-			return -1;
+			return GC_EINVAL;
 		gc_jpath_pop(&ld->j.path);
 	}
 	if (ld->targets) {
 		gc_jpath_push_key(&ld->j.path, "targets");
 		if (count_samples(ld, ld->targets, c->sizes[c->n_layers], "n_L", &bt,
 				  &ld->targets_flat))
-			return -1;
+			return GC_EINVAL;
 		if (ld->inputs && bt != bi)
 			return gc_jfail(&ld->j, "expected %zu samples (as in inputs), got %zu", bi, bt);
 		gc_jpath_pop(&ld->j.path);
@@ -580,7 +580,7 @@ static int find_batch(loader *ld)
 	}
 	c->batch = ld->inputs ? bi : ld->targets ? bt : 1;
 	if (read_data_block(ld, ld->inputs || ld->targets))
-		return -1;
+		return GC_EINVAL;
 	for (size_t k = 0; k <= c->n_layers && !too_big; k++)
 		too_big = add_size(&sum, c->sizes[k], 1, ld->lim->max_values);
 	if (too_big || add_size(&total, c->batch, sum, ld->lim->max_values)) {
@@ -674,7 +674,7 @@ static int read_samples(loader *ld, const cJSON *node, const char *key, size_t w
 	snprintf(note, sizeof note, "B x %s", sym);
 	gc_jpath_push_key(&ld->j.path, key);
 	if (gc_json_read_matrix(&ld->j, node, ld->c->batch, width, note, out, NULL))
-		return -1;
+		return GC_EINVAL;
 	gc_jpath_pop(&ld->j.path);
 	return 0;
 }
@@ -691,13 +691,13 @@ static int read_inputs_targets(loader *ld)
 	if (!c->inputs || !c->targets)
 		return oom(ld);
 	if (ld->inputs && read_samples(ld, ld->inputs, "inputs", c->sizes[0], "n_0", c->inputs))
-		return -1;
+		return GC_EINVAL;
 	if (ld->targets && read_samples(ld, ld->targets, "targets", m, "n_L", c->targets))
-		return -1;
+		return GC_EINVAL;
 	if (ld->targets && check_targets(ld))
-		return -1;
+		return GC_EINVAL;
 	if ((!ld->inputs || !ld->targets) && draw_data(ld))
-		return -1;
+		return GC_EINVAL;
 	return 0;
 }
 
@@ -712,7 +712,7 @@ static int positive(loader *ld, const cJSON *obj, const char *key, int *has, dou
 		return 0;
 	gc_jpath_push_key(&ld->j.path, key);
 	if (gc_json_number(&ld->j, x, out))
-		return -1;
+		return GC_EINVAL;
 	if (!(*out > 0))
 		return gc_jfail(&ld->j, "expected a number > 0, got %s", gc_json_num(*out).s);
 	gc_jpath_pop(&ld->j.path);
@@ -732,7 +732,7 @@ static int read_check(loader *ld)
 	    || positive(ld, node, "step", &k->has_step, &k->step)
 	    || positive(ld, node, "rtol", &k->has_rtol, &k->rtol)
 	    || positive(ld, node, "atol", &k->has_atol, &k->atol))
-		return -1;
+		return GC_EINVAL;
 	if ((m = get(node, "method"))) {
 		gc_jpath_push_key(&ld->j.path, "method");
 		k->has_method = 1;
@@ -758,7 +758,7 @@ static int read_expect_gradients(loader *ld, const cJSON *node)
 		return oom(ld);
 	gc_jpath_push_key(&ld->j.path, "gradients");
 	if (gc_params_read(&ld->j, node, ld->c, e->gradient, e->gradient_given, NULL))
-		return -1;
+		return GC_EINVAL;
 	gc_jpath_pop(&ld->j.path);
 	return 0;
 }
@@ -775,11 +775,11 @@ static int read_expect(loader *ld)
 		return 0;
 	gc_jpath_push_key(&ld->j.path, "expect");
 	if (gc_json_check_keys(&ld->j, node, keys))
-		return -1;
+		return GC_EINVAL;
 	if ((x = get(node, "loss"))) {
 		gc_jpath_push_key(&ld->j.path, "loss");
 		if (gc_json_number(&ld->j, x, &e->loss))
-			return -1;
+			return GC_EINVAL;
 		e->has_loss = 1;
 		gc_jpath_pop(&ld->j.path);
 	}
@@ -788,14 +788,14 @@ static int read_expect(loader *ld)
 		if (!e->output)
 			return oom(ld);
 		if (read_samples(ld, x, "output", c->sizes[c->n_layers], "n_L", e->output))
-			return -1;
+			return GC_EINVAL;
 	}
 	if ((x = get(node, "gradients")) && read_expect_gradients(ld, x))
-		return -1;
+		return GC_EINVAL;
 	if ((x = get(node, "tolerance"))) {
 		gc_jpath_push_key(&ld->j.path, "tolerance");
 		if (gc_json_number(&ld->j, x, &e->tolerance))
-			return -1;
+			return GC_EINVAL;
 		if (e->tolerance < 0)
 			return gc_jfail(&ld->j, "expected a number >= 0, got %s",
 					gc_json_num(e->tolerance).s);
@@ -820,7 +820,7 @@ static int load(loader *ld, const char *path)
 	    || read_name(ld, path) || read_layers(ld) || read_activations(ld)
 	    || read_bias_layout(ld) || read_loss(ld) || layout_tensors(ld) || find_batch(ld)
 	    || read_check(ld) || read_params(ld) || read_inputs_targets(ld) || read_expect(ld))
-		return -1;
+		return GC_EINVAL;
 	return 0;
 }
 
@@ -828,7 +828,7 @@ static int parse_limited(const char *text, size_t len, const char *path,
                          const gc_case_limits *lim, gc_case **out, gc_error *err)
 {
 	loader ld = { .j = { .text = text, .len = len, .err = err }, .lim = lim };
-	int rc = -1;
+	int rc = GC_EINVAL;
 
 	*out = NULL;
 	if (!path)
@@ -872,7 +872,7 @@ int gc_case_load_limited(const char *path, const gc_case_limits *lim, gc_case **
 
 	*out = NULL;
 	if (gc_json_read_file(path, lim->max_file, &text, &len, err))
-		return -1;
+		return GC_EINVAL;
 	rc = parse_limited(text, len, path, lim, out, err);
 	free(text);
 	return rc;
@@ -888,7 +888,7 @@ int gc_case_load(const char *path, gc_case **out, gc_error *err)
 static int set_key(cJSON *obj, const char *key, cJSON *value)
 {
 	if (!value)
-		return -1;
+		return GC_EINVAL;
 	if (get(obj, key)) {
 		if (cJSON_ReplaceItemInObjectCaseSensitive(obj, key, value))
 			return 0;
@@ -896,7 +896,7 @@ static int set_key(cJSON *obj, const char *key, cJSON *value)
 		return 0;
 	}
 	cJSON_Delete(value);
-	return -1;
+	return GC_EINVAL;
 }
 
 char *gc_case_resolve(const gc_case *c)

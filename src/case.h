@@ -83,7 +83,7 @@ extern const gc_case_limits gc_case_default_limits;
 /* Loads and validates the case at path, expanding init and data with GSL's
  * generators.  On success *out owns a new case (free with gc_case_free).  On
  * failure fills err (file, line:col where known, key path in the message) and
- * returns nonzero. */
+ * returns GC_EINVAL (a rejected case), GC_EIO (unreadable) or GC_ENOMEM. */
 int gc_case_load(const char *path, gc_case **out, gc_error *err);
 
 /* gc_case_load with other limits than gc_case_default_limits. */

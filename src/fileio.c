@@ -4,13 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "fileio.h"
+#include "gradcheck.h"
 
 static int fail_errno(gc_error *err, const char *path, const char *what)
 {
 	snprintf(err->file, sizeof err->file, "%s", path);
 	err->line = err->col = 0;
 	gc_error_set(err, "%s: %s", what, strerror(errno));
-	return -1;
+	return GC_EIO;
 }
 
 int gc_atomic_open(gc_atomic_file *f, const char *path, gc_error *err)
@@ -23,7 +24,8 @@ int gc_atomic_open(gc_atomic_file *f, const char *path, gc_error *err)
 	f->tmp_path = malloc(n);
 	if (!f->path || !f->tmp_path) {
 		gc_atomic_abort(f);
-		return fail_errno(err, path, "cannot write");
+		fail_errno(err, path, "cannot write");
+		return GC_ENOMEM;
 	}
 	snprintf(f->tmp_path, n, "%s.tmp.XXXXXX", path);
 	fd = mkstemp(f->tmp_path);
@@ -36,7 +38,7 @@ int gc_atomic_open(gc_atomic_file *f, const char *path, gc_error *err)
 		free(f->path);
 		free(f->tmp_path);
 		memset(f, 0, sizeof *f);
-		return -1;
+		return GC_EIO;
 	}
 	fchmod(fd, 0644);
 	return 0;
@@ -52,7 +54,7 @@ int gc_atomic_commit(gc_atomic_file *f, gc_error *err)
 	if (bad || rename(f->tmp_path, f->path) != 0) {
 		fail_errno(err, f->path, "cannot write");
 		gc_atomic_abort(f);
-		return -1;
+		return GC_EIO;
 	}
 	free(f->path);
 	free(f->tmp_path);
@@ -75,12 +77,14 @@ int gc_write_file_atomic(const char *path, const char *data, size_t len, gc_erro
 {
 	gc_atomic_file f;
 
-	if (gc_atomic_open(&f, path, err) != 0)
-		return -1;
+	int rc = gc_atomic_open(&f, path, err);
+
+	if (rc != GC_OK)
+		return rc;
 	if (fwrite(data, 1, len, f.fp) != len) {
 		fail_errno(err, path, "cannot write");
 		gc_atomic_abort(&f);
-		return -1;
+		return GC_EIO;
 	}
 	return gc_atomic_commit(&f, err);
 }
@@ -90,11 +94,11 @@ int gc_mkdir_p(const char *path, gc_error *err)
 	size_t n = strlen(path);
 	char *p = strdup(path);
 	struct stat st;
-	int rc = -1;
+	int rc = GC_EIO;
 
 	if (!p) {
 		gc_error_set(err, "out of memory");
-		return -1;
+		return GC_ENOMEM;
 	}
 	/* every prefix that ends before a '/' (not the leading one), then the whole path */
 	for (size_t i = 1; i <= n; i++) {

@@ -14,6 +14,15 @@
  * Conventions: every function returns GC_OK (0) or a gc_status code and never
  * prints or exits.  Nothing here uses global state; distinct calls may run in
  * different threads at once.  Every *_free() accepts NULL.
+ *
+ * The same error convention holds in the whole code base, not only here: a function
+ * that can fail returns a gc_status (GC_OK = 0 on success) or a pointer that is NULL
+ * only when memory ran out.  A function that reads an input (a case, a gradient file,
+ * a report, a program's output) also takes a gc_error *err, which it fills whenever it
+ * does not return GC_OK: GC_EINVAL means the input was rejected, GC_EIO that it could
+ * not be read or written, GC_ENOMEM that memory ran out (err then says "out of
+ * memory").  Callers tell "this input is bad" from "we cannot go on" by GC_ENOMEM
+ * alone; only main.c prints the message and picks the exit status.
  */
 #ifndef GRADCHECK_H
 #define GRADCHECK_H

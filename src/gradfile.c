@@ -15,12 +15,12 @@ static int read_gradfile(gc_jctx *j, const cJSON *root, const gc_case *c, double
 	if (!cJSON_IsObject(root))
 		return gc_jfail(j, "a gradient file must be a JSON object, got %s", gc_json_kind(root));
 	if (gc_json_check_keys(j, root, keys))
-		return -1;
+		return GC_EINVAL;
 	*has_loss = 0;
 	if ((x = cJSON_GetObjectItemCaseSensitive(root, "loss"))) {
 		gc_jpath_push_key(&j->path, "loss");
 		if (gc_json_number(j, x, loss))
-			return -1;
+			return GC_EINVAL;
 		*has_loss = 1;
 		gc_jpath_pop(&j->path);
 	}
@@ -30,7 +30,7 @@ static int read_gradfile(gc_jctx *j, const cJSON *root, const gc_case *c, double
 		return gc_jfail(j, "missing (expected {\"weights\": [...]%s})",
 				c->bias ? ", \"biases\": [...]" : "");
 	if (gc_params_read(j, x, c, grad, NULL, transposed))
-		return -1;
+		return GC_EINVAL;
 	gc_jpath_pop(&j->path);
 	return 0;
 }
@@ -42,14 +42,14 @@ int gc_gradfile_parse(const char *text, size_t len, const char *path, const gc_c
 	gc_jctx j = { .text = text, .len = len, .err = err };
 	cJSON *root;
 	unsigned char *flags = transposed;
-	int rc = -1;
+	int rc = GC_EINVAL;
 
 	snprintf(err->file, sizeof err->file, "%s", path ? path : "");
 	err->line = err->col = 0;
 	err->msg[0] = '\0';
 	root = gc_json_parse(text, len, err);
 	if (!root)
-		return -1;
+		return GC_EINVAL;
 	if (!flags) {
 		flags = malloc(c->n_tensors ? c->n_tensors : 1);
 		if (!flags) {
@@ -73,7 +73,7 @@ int gc_gradfile_load(const char *path, size_t max_file, const gc_case *c, double
 	int rc;
 
 	if (gc_json_read_file(path, max_file, &text, &len, err))
-		return -1;
+		return GC_EINVAL;
 	rc = gc_gradfile_parse(text, len, path, c, grad, transposed, has_loss, loss, err);
 	free(text);
 	return rc;

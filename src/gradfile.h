@@ -14,7 +14,8 @@
  * can diagnose a transposed gradient).  Errors: missing gradients/weights, wrong count
  * of tensors, wrong shape (the message names the tensor), non-numbers, NaN/inf,
  * biases given when the case has none or missing when it has them, unknown keys
- * (except "_..." keys).  err gets file/line/col as for cases.  Returns 0 or -1. */
+ * (except "_..." keys).  err gets file/line/col as for cases.  Returns GC_OK, GC_EINVAL,
+ * GC_EIO (unreadable) or GC_ENOMEM. */
 int gc_gradfile_parse(const char *text, size_t len, const char *path, const gc_case *c,
                       double *grad, unsigned char *transposed, int *has_loss, double *loss,
                       gc_error *err);

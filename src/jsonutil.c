@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "gradcheck.h"
 #include "jsonutil.h"
 
 #define GC_STR_(x) #x
@@ -41,13 +42,13 @@ static int read_stream(FILE *f, size_t max, char **text, size_t *len, gc_error *
 		if (n > max) {
 			free(buf);
 			too_large(err, max);
-			return -1;
+			return GC_EINVAL;
 		}
 	} while (got > 0);
 	if (ferror(f)) {
 		free(buf);
 		gc_error_set(err, "cannot read: %s", strerror(errno));
-		return -1;
+		return GC_EIO;
 	}
 	buf[n] = '\0';
 	*text = buf;
@@ -56,7 +57,7 @@ static int read_stream(FILE *f, size_t max, char **text, size_t *len, gc_error *
 oom:
 	free(buf);
 	gc_error_set(err, "out of memory");
-	return -1;
+	return GC_ENOMEM;
 }
 
 int gc_json_read_file(const char *path, size_t max, char **text, size_t *len, gc_error *err)
@@ -70,11 +71,11 @@ int gc_json_read_file(const char *path, size_t max, char **text, size_t *len, gc
 	f = fopen(path, "rb");
 	if (!f) {
 		gc_error_set(err, "cannot open: %s", strerror(errno));
-		return -1;
+		return GC_EIO;
 	}
 	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
 		too_large(err, max);
-		rc = -1;
+		rc = GC_EINVAL;
 	} else {
 		rc = read_stream(f, max, text, len, err);
 	}
@@ -183,7 +184,7 @@ int gc_jfail(gc_jctx *j, const char *fmt, ...)
 	j->err->line = j->err->col = 0;
 	if (j->text)
 		gc_jsonpos_locate(j->text, j->len, &j->path, &j->err->line, &j->err->col);
-	return -1;
+	return GC_EINVAL;
 }
 
 const char *gc_json_kind(const cJSON *node)
@@ -248,7 +249,7 @@ static int unknown_key(gc_jctx *j, const char *key, const char *const *allowed)
 	else
 		gc_jfail(j, "unknown key");
 	gc_jpath_pop(&j->path);
-	return -1;
+	return GC_EINVAL;
 }
 
 int gc_json_check_keys(gc_jctx *j, const cJSON *node, const char *const *allowed)
@@ -274,7 +275,7 @@ int gc_json_check_keys(gc_jctx *j, const cJSON *node, const char *const *allowed
 			gc_jpath_push_key(&j->path, *a);
 			gc_jfail(j, "key given %d times", seen);
 			gc_jpath_pop(&j->path);
-			return -1;
+			return GC_EINVAL;
 		}
 	}
 	return 0;
@@ -295,7 +296,7 @@ int gc_json_integer(gc_jctx *j, const cJSON *node, double lo, double hi, double 
 	double d;
 
 	if (gc_json_number(j, node, &d))
-		return -1;
+		return GC_EINVAL;
 	if (d != floor(d) || d < lo || d > hi) {
 		if (hi >= 9007199254740992.0)
 			return gc_jfail(j, "expected an integer >= %.0f, got %s", lo, gc_json_num(d).s);
@@ -326,7 +327,7 @@ static int read_numbers(gc_jctx *j, const cJSON *node, double *out)
 		int rc = gc_json_number(j, item, &out[i]);
 		gc_jpath_pop(&j->path);
 		if (rc)
-			return -1;
+			return GC_EINVAL;
 		i++;
 	}
 	return 0;
@@ -405,7 +406,7 @@ static int read_rows(gc_jctx *j, const cJSON *node, double *out, size_t cols)
 		int rc = read_numbers(j, row, out + i * cols);
 		gc_jpath_pop(&j->path);
 		if (rc)
-			return -1;
+			return GC_EINVAL;
 		i++;
 	}
 	return 0;
@@ -519,14 +520,14 @@ int gc_json_make_exact(cJSON *node)
 		if (cJSON_IsNumber(item)) {
 			cJSON *x = gc_json_exact_number(item->valuedouble);
 			if (!x)
-				return -1;
+				return GC_ENOMEM;
 			/* the replacement takes over the member's key */
 			x->string = item->string;
 			x->type |= item->type & cJSON_StringIsConst;
 			item->string = NULL;
 			cJSON_ReplaceItemViaPointer(node, item, x);
 		} else if (gc_json_make_exact(item)) {
-			return -1;
+			return GC_ENOMEM;
 		}
 	}
 	return 0;

@@ -26,7 +26,7 @@ typedef struct gc_jctx {
 	gc_jpath path;
 } gc_jctx;
 
-/* Sets j->err to "PATH: message" with line:col of the path's value; returns -1. */
+/* Sets j->err to "PATH: message" with line:col of the path's value; returns GC_EINVAL. */
 int gc_jfail(gc_jctx *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "a string", "an array", ... for messages. */
@@ -64,7 +64,7 @@ cJSON *gc_json_exact_number(double d);
 cJSON *gc_json_exact_vector(const double *v, size_t n);
 cJSON *gc_json_exact_matrix(const double *v, size_t rows, size_t cols);     /* nested rows */
 
-/* Replaces every number in the tree by its exact form.  Returns 0, or -1 when out of memory. */
+/* Replaces every number in the tree by its exact form.  Returns GC_OK, or GC_ENOMEM. */
 int gc_json_make_exact(cJSON *node);
 
 #endif

@@ -50,7 +50,7 @@ static int read_tensor_list(gc_jctx *j, const cJSON *node, const gc_case *c, int
 			rc = gc_json_read_matrix(j, item, t->rows, t->cols, note, out + t->offset,
 						 transposed ? &tr : NULL);
 		if (rc)
-			return -1;
+			return GC_EINVAL;
 		if (transposed)
 			transposed[ti] = (unsigned char)tr;
 		if (given)
@@ -68,7 +68,7 @@ int gc_params_read(gc_jctx *j, const cJSON *node, const gc_case *c, double *out,
 	const cJSON *w, *b;
 
 	if (gc_json_check_keys(j, node, keys))
-		return -1;
+		return GC_EINVAL;
 	if (given)
 		memset(given, 0, c->n_params);
 	if (transposed)
@@ -79,7 +79,7 @@ int gc_params_read(gc_jctx *j, const cJSON *node, const gc_case *c, double *out,
 	if (!w && !given)
 		return gc_jfail(j, "missing (expected %zu matrices W1..W%zu)", c->n_layers, c->n_layers);
 	if (w && read_tensor_list(j, w, c, 0, out, given, transposed))
-		return -1;
+		return GC_EINVAL;
 	gc_jpath_pop(&j->path);
 	gc_jpath_push_key(&j->path, "biases");
 	if (b && !c->bias)
@@ -87,7 +87,7 @@ int gc_params_read(gc_jctx *j, const cJSON *node, const gc_case *c, double *out,
 	if (!b && c->bias && !given)
 		return gc_jfail(j, "missing (the case has biases; \"bias\": false turns them off)");
 	if (b && read_tensor_list(j, b, c, 1, out, given, transposed))
-		return -1;
+		return GC_EINVAL;
 	gc_jpath_pop(&j->path);
 	return 0;
 }

@@ -46,6 +46,13 @@ static int set_error(gc_case_outcome *out, const gc_error *err)
 	return out->error ? GC_OK : GC_ENOMEM;
 }
 
+/* A step of the check failed with rc (not GC_OK) and err: running out of memory ends
+ * the run (GC_ENOMEM is returned); anything else makes the case an error. */
+static int case_error(gc_case_outcome *out, int rc, const gc_error *err)
+{
+	return rc == GC_ENOMEM ? GC_ENOMEM : set_error(out, err);
+}
+
 /* The case name for a file that could not be loaded: its base name without .json. */
 static char *name_from_path(const char *path)
 {
@@ -84,15 +91,15 @@ static int gradient_from_exec(const gc_run_options *ro, const gc_case *c, double
 	gc_exec_result res = {0};
 	char *resolved = gc_case_resolve(c);
 	char what[256];
-	int has_loss, rc = -1;
+	int has_loss, rc;
 	double loss;
 
 	if (!resolved) {
 		gc_error_set(err, "out of memory");
-		return -1;
+		return GC_ENOMEM;
 	}
-	if (gc_exec_run_sandboxed(ro->exec_cmd, ro->sandbox, resolved, strlen(resolved),
-	                          ro->timeout, ro->limits.max_file, &res, err) != GC_OK)
+	if ((rc = gc_exec_run_sandboxed(ro->exec_cmd, ro->sandbox, resolved, strlen(resolved),
+	                                ro->timeout, ro->limits.max_file, &res, err)) != GC_OK)
 		goto out;
 	if ((ro->sandbox && ro->sandbox->enabled &&
 	     gc_sandbox_describe(ro->sandbox, &res, what, sizeof what)) ||
@@ -103,6 +110,7 @@ static int gradient_from_exec(const gc_run_options *ro, const gc_case *c, double
 			tail--;
 		gc_error_set(err, "--exec '%s' failed: %s%s%.*s", ro->exec_cmd, what,
 		             tail ? "; its stderr ends with:\n" : "", tail, res.err_tail);
+		rc = GC_EINVAL;
 		goto out;
 	}
 	snprintf(what, sizeof what, "output of '%s'", ro->exec_cmd);
@@ -114,7 +122,7 @@ out:
 	return rc;
 }
 
-/* Fills grad with the gradient under test; nonzero with err set when it cannot. */
+/* Fills grad with the gradient under test; a gc_status with err set when it cannot. */
 static int gradient_under_test(const gc_run_options *ro, const gc_case *c, const gc_net *net,
                                double *grad, unsigned char *transposed, gc_error *err)
 {
@@ -126,11 +134,11 @@ static int gradient_under_test(const gc_run_options *ro, const gc_case *c, const
 		int has_loss;
 		return gc_gradfile_load(ro->grad_path, ro->limits.max_file, c, grad, transposed, &has_loss, &loss, err);
 	}
-	if (gc_net_gradient(net, &loss, grad) != GC_OK) {
-		gc_error_set(err, "out of memory");
-		return -1;
-	}
-	return 0;
+	int rc = gc_net_gradient(net, &loss, grad);
+
+	if (rc != GC_OK)
+		gc_error_set(err, "%s", gc_strerror(rc));
+	return rc;
 }
 
 static int note_transposed(gc_case_outcome *out, const gc_case *c,
@@ -218,7 +226,8 @@ static char *golden_path(const char *dir, const char *name)
 }
 
 /* Compares grad with the recorded golden gradient under the check's tolerance rule;
- * adds a note per drifting tensor.  Nonzero with err set when the file is unusable. */
+ * adds a note per drifting tensor.  A gc_status with err set when the file is unusable;
+ * GC_ENOMEM when memory ran out. */
 static int check_golden(gc_case_outcome *out, const gc_run_options *ro, const gc_case *c,
                         const double *grad, gc_error *err)
 {
@@ -226,16 +235,14 @@ static int check_golden(gc_case_outcome *out, const gc_run_options *ro, const gc
 	double *golden = malloc(c->n_params * sizeof *golden);
 	unsigned char *transposed = calloc(c->n_tensors, 1);
 	double loss;
-	int has_loss, rc = -1;
+	int has_loss, rc = GC_ENOMEM;
 
 	if (!path || !golden || !transposed) {
 		gc_error_set(err, "out of memory");
 		goto out;
 	}
-	if (gc_gradfile_load(path, ro->limits.max_file, c, golden, transposed, &has_loss, &loss, err) != 0)
-		goto out;
-	rc = 0;
-	for (size_t t = 0; t < c->n_tensors && rc == 0; t++) {
+	rc = gc_gradfile_load(path, ro->limits.max_file, c, golden, transposed, &has_loss, &loss, err);
+	for (size_t t = 0; t < c->n_tensors && rc == GC_OK; t++) {
 		const gc_tensor *tn = &c->tensors[t];
 		size_t drifted = 0, worst = tn->offset;
 		double worst_rel = -1;
@@ -278,7 +285,7 @@ static int record_gradient(gc_case_outcome *out, const gc_run_options *ro, const
 	char *old = NULL;
 	size_t old_len;
 	gc_error ignored;
-	int rc = -1;
+	int rc = GC_ENOMEM;
 
 	if (!path || !text) {
 		gc_error_set(err, "out of memory");
@@ -288,7 +295,7 @@ static int record_gradient(gc_case_outcome *out, const gc_run_options *ro, const
 	    (old_len != strlen(text) || memcmp(old, text, old_len) != 0)) {
 		out->kept_record = path;
 		path = NULL;
-		rc = 0;
+		rc = GC_OK;
 		goto out;
 	}
 	rc = gc_write_file_atomic(path, text, strlen(text), err);
@@ -330,9 +337,9 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 
 	memset(out, 0, sizeof *out);
 	memset(&err, 0, sizeof err);
-	if (gc_case_load_limited(path, &ro->limits, &c, &err) != 0) {
+	if ((rc = gc_case_load_limited(path, &ro->limits, &c, &err)) != GC_OK) {
 		out->name = name_from_path(path);
-		rc = out->name ? set_error(out, &err) : GC_ENOMEM;
+		rc = out->name ? case_error(out, rc, &err) : GC_ENOMEM;
 		goto out;
 	}
 	out->used = case_options(ro, c);
@@ -343,15 +350,13 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 		goto out;
 	}
 	if ((rc = gc_net_create(c, out->used.jobs, &net)) != GC_OK) {
-		if (rc == GC_ENOMEM)
-			goto out;
 		gc_error_set(&err, "the network cannot be evaluated: %s", gc_strerror(rc));
-		rc = set_error(out, &err);
+		rc = case_error(out, rc, &err);
 		goto out;
 	}
 	loss = gc_net_base_loss(net);
-	if (gradient_under_test(ro, c, net, grad, transposed, &err) != 0) {
-		rc = set_error(out, &err);
+	if ((rc = gradient_under_test(ro, c, net, grad, transposed, &err)) != GC_OK) {
+		rc = case_error(out, rc, &err);
 		goto out;
 	}
 	gc_problem p = {
@@ -363,18 +368,18 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 	};
 	if ((rc = gc_check(&p, &out->used, &out->result)) != GC_OK) {
 		gc_error_set(&err, "%s", gc_strerror(rc));
-		rc = set_error(out, &err);
+		rc = case_error(out, rc, &err);
 		goto out;
 	}
 	if ((rc = note_transposed(out, c, transposed)) != GC_OK ||
 	    (rc = check_expect(out, c, net, loss, grad)) != GC_OK)
 		goto out;
-	if (ro->golden_dir && check_golden(out, ro, c, grad, &err) != 0) {
-		rc = set_error(out, &err);
+	if (ro->golden_dir && (rc = check_golden(out, ro, c, grad, &err)) != GC_OK) {
+		rc = case_error(out, rc, &err);
 		goto out;
 	}
-	if (ro->record_dir && record_gradient(out, ro, c, loss, grad, &err) != 0)
-		rc = set_error(out, &err);
+	if (ro->record_dir && (rc = record_gradient(out, ro, c, loss, grad, &err)) != GC_OK)
+		rc = case_error(out, rc, &err);
 out:
 	finish_report(out, c, loss);
 	out->kase = c;
