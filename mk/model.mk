@@ -9,3 +9,11 @@ $(B)/examples/model/softmax_c: examples/model/softmax_c.c examples/model/gc_serv
 	$(CC) $(STD) $(WARN) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< -lm
 
 $(B)/tests/bin/test_model: $(MODEL_EXAMPLES)
+
+# make bench: the protocol's own cost per evaluation and a 20k-parameter numpy model's
+# full check against its own loss evaluations (tests/bench/model_bench.c).
+MODEL_BENCH_BIN = $(B)/tests/bin/model_bench
+
+$(MODEL_BENCH_BIN): tests/bench/model_bench.c $(LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(DEP_LIBS)
