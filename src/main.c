@@ -20,6 +20,7 @@
 #include "net.h"
 #include "progress.h"
 #include "report_common.h"
+#include "grade.h"
 #include "runner.h"
 #include "sandbox.h"
 
@@ -28,6 +29,7 @@ enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_ERROR = 2 };
 static const char usage_text[] =
 "Usage: gradcheck [check] [OPTIONS] CASE.json|DIR ...\n"
 "  or:  gradcheck [check] [OPTIONS] --model CMD [CASE.json|DIR ...]\n"
+"  or:  gradcheck grade --exec 'CMD {}' [OPTIONS] CASE.json|DIR ... -- SUBMISSION ...\n"
 "  or:  gradcheck grad CASE.json\n"
 "  or:  gradcheck resolve CASE.json\n"
 "  or:  gradcheck merge [-o FILE] REPORT.json ...\n"
@@ -41,6 +43,8 @@ static const char usage_text[] =
 "  grad             print the analytic gradient file of one case\n"
 "  resolve          print the case with params, inputs and targets explicit\n"
 "  merge            merge the JSON reports of --shard runs into one report\n"
+"  grade            check every submission of a class, each in the sandbox,\n"
+"                   and write a class report (README, \"Grading a class\")\n"
 "\n"
 "Options of check (a case's check block overrides the first four):\n"
 "  --step H         finite-difference step (default: per element,\n"
@@ -104,6 +108,20 @@ static const char usage_text[] =
 "                   (default 256)\n"
 "  -h, --help       show this help and exit\n"
 "  --version        show the version and exit\n"
+"\n"
+"Options of grade (besides those of check; --jobs counts submissions):\n"
+"  --exec 'CMD {}'  run CMD for each submission, {} replaced by its path\n"
+"  --submissions FILE\n"
+"                   grade the submissions listed in FILE, one path a line\n"
+"                   (blank lines and lines starting with # are skipped)\n"
+"  --budget S       seconds for all the cases of one submission (default 300);\n"
+"                   cases left when it is used up are errors\n"
+"  --format F       class report: text (default), csv, json, or html (-o DIR:\n"
+"                   DIR/index.html and one page per submission)\n"
+"  --no-sandbox     run the submissions without the sandbox (only for code\n"
+"                   you trust)\n"
+"  Exit status: 0 every submission passed every case, 1 some did not, 2 usage\n"
+"  error, a case that cannot be loaded, no sandbox, or the report not written.\n"
 "\n"
 "Exit status: 0 every case passed, 1 a case failed, 2 usage error or a case\n"
 "could not be loaded or run.\n";
@@ -194,6 +212,13 @@ typedef struct cli {
 	const char **read_only, **env;   /* --allow-read and --env, in order */
 	size_t n_read_only, n_env;
 	const char *sandbox_option;      /* the last option that tunes the sandbox, if any */
+	int grading;                     /* the grade command */
+	const char *format_arg;          /* --format as given */
+	gc_class_format class_format;
+	const char *submissions;         /* grade --submissions FILE */
+	double budget;                   /* grade --budget */
+	int no_sandbox;                  /* grade --no-sandbox */
+	const char *grade_option;        /* the last option only grade takes, if any */
 } cli;
 
 enum {
@@ -202,7 +227,8 @@ enum {
 	OPT_SAMPLE, OPT_SEED, OPT_SHARD, OPT_MAX_PARAMS, OPT_MAX_VALUES, OPT_MAX_INPUT,
 	OPT_MODEL, OPT_MODELS, OPT_RUN_TIMEOUT,
 	OPT_SANDBOX, OPT_ALLOW_READ, OPT_ENV, OPT_LIMIT_MEM, OPT_LIMIT_PROCS, OPT_LIMIT_CPU,
-	OPT_LIMIT_FILES, OPT_LIMIT_FSIZE, OPT_LIMIT_TMP, OPT_HELP, OPT_VERSION
+	OPT_LIMIT_FILES, OPT_LIMIT_FSIZE, OPT_LIMIT_TMP, OPT_SUBMISSIONS, OPT_BUDGET,
+	OPT_NO_SANDBOX, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -238,6 +264,9 @@ static const struct option long_options[] = {
 	{"limit-files", required_argument, NULL, OPT_LIMIT_FILES},
 	{"limit-fsize", required_argument, NULL, OPT_LIMIT_FSIZE},
 	{"limit-tmp", required_argument, NULL, OPT_LIMIT_TMP},
+	{"submissions", required_argument, NULL, OPT_SUBMISSIONS},
+	{"budget", required_argument, NULL, OPT_BUDGET},
+	{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0}
@@ -349,7 +378,7 @@ static void parse_option(int opt, const char *arg, cli *c)
 	case OPT_RECORD: c->run.record_dir = arg; break;
 	case OPT_GOLDEN: c->run.golden_dir = arg; break;
 	case OPT_FORCE: c->run.force = 1; break;
-	case OPT_FORMAT: c->format = parse_format(arg); break;
+	case OPT_FORMAT: c->format_arg = arg; break;
 	case 'o': c->output = arg; break;
 	case OPT_SHOW:
 		o->show = strcmp(arg, "all") == 0 ? SIZE_MAX : parse_count("--show", arg, 0);
@@ -367,6 +396,12 @@ static void parse_option(int opt, const char *arg, cli *c)
 	case OPT_LIMIT_CPU: case OPT_LIMIT_FILES: case OPT_LIMIT_FSIZE: case OPT_LIMIT_TMP:
 		parse_sandbox_option(opt, arg, c);
 		break;
+	case OPT_SUBMISSIONS: c->submissions = arg; c->grade_option = "--submissions"; break;
+	case OPT_BUDGET:
+		c->budget = parse_positive("--budget", arg, 0);
+		c->grade_option = "--budget";
+		break;
+	case OPT_NO_SANDBOX: c->no_sandbox = 1; c->grade_option = "--no-sandbox"; break;
 	case 'h':
 	case OPT_HELP: usage(EXIT_PASS); break;
 	case OPT_VERSION: printf("gradcheck %s\n", GC_VERSION); exit(EXIT_PASS);
@@ -374,12 +409,14 @@ static void parse_option(int opt, const char *arg, cli *c)
 	}
 }
 
-static void parse_args(int argc, char **argv, cli *c)
+static void parse_args(int argc, char **argv, cli *c, int grading)
 {
 	int opt;
 
 	argv[0] = "gradcheck";  /* getopt's own messages start with it */
 	memset(c, 0, sizeof *c);
+	c->grading = grading;
+	c->budget = 300;
 	gc_options_init(&c->run.check);
 	c->run.timeout = 30;
 	c->run.run_timeout = INFINITY;
@@ -388,6 +425,13 @@ static void parse_args(int argc, char **argv, cli *c)
 	gc_sandbox_init(&c->sandbox);
 	while ((opt = getopt_long(argc, argv, "ho:", long_options, NULL)) != -1)
 		parse_option(opt, optarg, c);
+	if (!grading && c->grade_option)
+		die_usage("%s applies to gradcheck grade", c->grade_option);
+	if (grading && c->format_arg &&
+	    gc_class_format_parse(c->format_arg, &c->class_format) != GC_OK)
+		die_usage("--format: expected text, csv, json or html, got '%s'", c->format_arg);
+	if (!grading && c->format_arg)
+		c->format = parse_format(c->format_arg);
 	c->sandbox.read_only = c->read_only;
 	c->sandbox.n_read_only = c->n_read_only;
 	c->sandbox.env = c->env;
@@ -683,9 +727,186 @@ static int run_merge(const cli *c, int argc, char **argv)
 	return exit_status;
 }
 
+/* ---- grade ---------------------------------------------------------------------- */
+
+/* --submissions FILE: one path a line; blank lines and # comments skipped. */
+static void add_submission_list(path_list *l, const char *file)
+{
+	FILE *fp = fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	if (!fp) {
+		fprintf(stderr, "gradcheck: %s: %s\n", file, strerror(errno));
+		exit(EXIT_ERROR);
+	}
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		char *p = line, *copy;
+
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+		                   line[len - 1] == ' ' || line[len - 1] == '\t'))
+			line[--len] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		if (!(copy = strdup(p))) {
+			fputs("gradcheck: out of memory\n", stderr);
+			exit(EXIT_ERROR);
+		}
+		add_path(l, copy);
+	}
+	if (ferror(fp)) {
+		fprintf(stderr, "gradcheck: %s: %s\n", file, strerror(errno));
+		exit(EXIT_ERROR);
+	}
+	free(line);
+	fclose(fp);
+}
+
+/* The submissions after "--", then those of --submissions; every id once. */
+static path_list collect_submissions(const cli *c, int n, char **paths)
+{
+	path_list l = {0};
+
+	for (int i = 0; i < n; i++) {
+		char *copy = strdup(paths[i]);
+
+		if (!copy) {
+			fputs("gradcheck: out of memory\n", stderr);
+			exit(EXIT_ERROR);
+		}
+		add_path(&l, copy);
+	}
+	if (c->submissions)
+		add_submission_list(&l, c->submissions);
+	if (l.n == 0)
+		die_usage("%s", "no submissions given (after --, or with --submissions FILE)");
+	for (size_t i = 0; i < l.n; i++) {
+		char *a = gc_grade_id(l.paths[i]);
+
+		for (size_t j = 0; a && j < i; j++) {
+			char *b = gc_grade_id(l.paths[j]);
+			int same = b && strcmp(a, b) == 0;
+
+			free(b);
+			if (same) {
+				fprintf(stderr, "gradcheck: submissions %s and %s have the same id '%s' "
+				        "(the last part of the path)\n", l.paths[j], l.paths[i], a);
+				exit(EXIT_ERROR);
+			}
+		}
+		free(a);
+	}
+	return l;
+}
+
+/* Loads every case once, so that a broken case stops the grading before it starts. */
+static void validate_cases(const cli *c, const path_list *cases)
+{
+	for (size_t i = 0; i < cases->n; i++) {
+		gc_case *cs;
+		gc_error err = {0};
+		char msg[2048];
+
+		if (gc_case_load_limited(cases->paths[i], &c->run.limits, &cs, &err) != 0) {
+			gc_error_format(&err, msg, sizeof msg);
+			fprintf(stderr, "gradcheck: %s\n", msg);
+			exit(EXIT_ERROR);
+		}
+		gc_case_free(cs);
+	}
+}
+
+static int write_class(const cli *c, const gc_class *cl, gc_error *err)
+{
+	gc_atomic_file f;
+	FILE *out = stdout;
+	int rc;
+
+	if (c->class_format == GC_CLASS_HTML)
+		return gc_class_html(c->output, cl, &c->run.check, err);
+	if (c->output && gc_atomic_open(&f, c->output, err) != 0)
+		return GC_EIO;
+	if (c->output)
+		out = f.fp;
+	switch (c->class_format) {
+	case GC_CLASS_CSV: rc = gc_class_csv(out, cl); break;
+	case GC_CLASS_JSON: rc = gc_class_json(out, cl, &c->run.check); break;
+	default: rc = gc_class_text(out, cl); break;
+	}
+	if (!c->output)
+		return rc;
+	if (rc != GC_OK) {
+		gc_atomic_abort(&f);
+		snprintf(err->file, sizeof err->file, "%s", c->output);
+		gc_error_set(err, "cannot write the report");
+		return rc;
+	}
+	return gc_atomic_commit(&f, err) == 0 ? GC_OK : GC_EIO;
+}
+
+static int run_grade(cli *c, int argc, char **argv, int n_subs, char **subs)
+{
+	gc_grade_options go;
+	path_list cases, subl;
+	gc_class cl;
+	gc_error err = {0};
+	char msg[2048];
+	size_t full = 0;
+	int status;
+
+	if (!c->run.exec_cmd || !strstr(c->run.exec_cmd, "{}"))
+		die_usage("%s", "grade needs --exec 'CMD {}' ({} is replaced by each submission's path)");
+	if (c->run.grad_path || c->n_models || c->run.record_dir || c->run.check.shard_count > 1)
+		die_usage("%s", "grade takes no --grad, --model, --record or --shard");
+	if (c->no_sandbox && (c->sandbox.enabled || c->sandbox_option))
+		die_usage("%s", "--no-sandbox excludes --sandbox and the options that tune it");
+	if (c->class_format == GC_CLASS_HTML && !c->output)
+		die_usage("%s", "--format html writes a folder: give it with -o DIR");
+	if (argc == 0)
+		die_usage("%s", "no cases given");
+	cases = collect_cases(argc, argv);
+	subl = collect_submissions(c, n_subs, subs);
+	validate_cases(c, &cases);
+	c->sandbox.enabled = !c->no_sandbox;
+	if (c->sandbox.enabled && gc_sandbox_probe(&c->sandbox, &err) != GC_OK) {
+		fprintf(stderr, "gradcheck: %s\ngradcheck: grade runs submissions only in the sandbox; "
+		        "--no-sandbox runs them unprotected, as you\n", err.msg);
+		return EXIT_ERROR;
+	}
+	memset(&go, 0, sizeof go);
+	go.run = c->run;
+	go.jobs = gc_options_jobs(&c->run.check);
+	go.budget = c->budget;
+	if (gc_grade(&go, (const char *const *)cases.paths, cases.n,
+	             (const char *const *)subl.paths, subl.n, &cl, &err) != GC_OK) {
+		fprintf(stderr, "gradcheck: %s\n", err.msg);
+		return EXIT_ERROR;
+	}
+	for (size_t i = 0; i < cl.n_subs; i++)
+		full += cl.subs[i].passed == cl.n_cases;
+	status = full == cl.n_subs ? EXIT_PASS : EXIT_FAIL;
+	if (write_class(c, &cl, &err) != GC_OK) {
+		gc_error_format(&err, msg, sizeof msg);
+		fprintf(stderr, "gradcheck: %s\n", msg);
+		status = EXIT_ERROR;
+	} else if (c->output) {
+		printf("%zu submission%s: %zu passed every case, %zu did not\n", cl.n_subs,
+		       cl.n_subs == 1 ? "" : "s", full, cl.n_subs - full);
+	}
+	gc_class_free(&cl);
+	free_paths(&cases);
+	free_paths(&subl);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	const char *command = "check";
+	int n_subs = 0;
+	char **subs = NULL;
 	cli c;
 
 	signal(SIGPIPE, SIG_IGN);       /* a closed --exec pipe is an error, not a death */
@@ -696,8 +917,23 @@ int main(int argc, char **argv)
 		argv[1] = argv[0];
 		argv++;
 		argc--;
+	} else if (argc > 1 && strcmp(argv[1], "grade") == 0) {
+		/* The submissions follow the first "--"; options and cases come before it. */
+		command = argv[1];
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+		for (int i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--") == 0) {
+				subs = argv + i + 1;
+				n_subs = argc - i - 1;
+				argv[i] = NULL;
+				argc = i;
+				break;
+			}
+		}
 	}
-	parse_args(argc, argv, &c);
+	parse_args(argc, argv, &c, subs != NULL || strcmp(command, "grade") == 0);
 	argc -= optind;
 	argv += optind;
 	if (strcmp(command, "grad") == 0)
@@ -706,5 +942,7 @@ int main(int argc, char **argv)
 		return run_resolve(&c, argc, argv);
 	if (strcmp(command, "merge") == 0)
 		return run_merge(&c, argc, argv);
+	if (strcmp(command, "grade") == 0)
+		return run_grade(&c, argc, argv, n_subs, subs);
 	return run_check(&c, argc, argv);
 }
