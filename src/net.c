@@ -47,6 +47,7 @@ typedef struct net_fused {
 	gc_kernel_isa isa;
 	gc_fused_kind kind;
 	double *c0, *c1, *c2;   /* (B, n_m) coefficients of layer m's units */
+	double *tc[4];          /* (B, n_m) tanh, sigmoid: the Taylor coefficients */
 	unsigned char *live;    /* (B, n_m) whether the unit's change can be nonzero */
 	double *margin;         /* (B) relu: the least -z over inactive units (a move of the
 	                           moved unit's activation by less than margin / max|W_m[u,:]|
@@ -867,12 +868,27 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t u, size_t P,
 		double *zr = s->frow, *ar = s->frow + nL;
 		for (size_t b = 0; b < B; b++) {
 			const double *d = s->fd + b * GC_FUSED_LANES, *z0 = net->z[L] + b * nL;
+			size_t e = b * nm;
 			gc_fused_call call = {
 				.kind = fu->kind, .lanes = P, .d = d, .wu = wu,
-				.c0 = fu->c0 + b * nm, .c1 = fu->c1 + b * nm, .c2 = fu->c2 + b * nm,
-				.ks = s->ks + b * nm, .nk = s->nks[b], .wl = fu->wl, .nout = fu->nout,
+				.c0 = fu->c0 + e, .c1 = fu->c1 + e, .c2 = fu->c2 + e, .c3 = fu->c2 + e,
+				.ks = s->ks + e, .nk = s->nks[b], .wl = fu->wl, .nout = fu->nout,
 				.dz = s->fdz, .bad = bad,
 			};
+			if (smooth) {
+				/* every |dz_m| <= |d| max|W_m[u,:]| (rounding is monotone) */
+				double dmax = 0;
+				for (size_t p = 0; p < P; p++)
+					if (!bad[p])
+						dmax = max_abs(dmax, d[p]);
+				if (dmax * wmax < GC_TAYLOR_DZ) {
+					call.kind = GC_FUSED_TAYLOR;
+					call.c0 = fu->tc[0] + e;
+					call.c1 = fu->tc[1] + e;
+					call.c2 = fu->tc[2] + e;
+					call.c3 = fu->tc[3] + e;
+				}
+			}
 			fu->fn(&call);
 			for (size_t p = 0; p < P; p++) {
 				if (!changed[p] || bad[p])
@@ -938,16 +954,21 @@ static int fused_setup(gc_net *net)
 	if (nm > UINT_MAX)
 		return GC_OK;
 	fu->nout = nL + (nL & 1);
-	/* 3 B nm + B + nm nout doubles and B nm bytes: less than the cached layers and
+	/* 7 B nm + B + nm nout doubles and B nm bytes: a few times the cached layers and
 	 * weights, whose sizes were checked */
-	size_t doubles = 3 * B * nm + B + nm * fu->nout;
+	size_t doubles, cells;
+	if (mul_size(B, nm, &cells) || mul_size(cells, 7, &doubles)
+	    || add_size(doubles, B + nm * fu->nout, &doubles) || doubles > SIZE_MAX / 9)
+		return GC_ENOMEM;
 	fu->mem = malloc(doubles * sizeof *fu->mem + B * nm);
 	if (!fu->mem)
 		return GC_ENOMEM;
 	fu->c0 = fu->mem;
 	fu->c1 = fu->c0 + B * nm;
 	fu->c2 = fu->c1 + B * nm;
-	fu->margin = fu->c2 + B * nm;
+	for (int d = 0; d < 4; d++)
+		fu->tc[d] = fu->c2 + (size_t)(d + 1) * B * nm;
+	fu->margin = fu->tc[3] + B * nm;
 	fu->wl = fu->margin + B;
 	fu->live = (unsigned char *)(fu->wl + nm * fu->nout);
 	for (size_t b = 0; b < B; b++) {
@@ -957,12 +978,24 @@ static int fused_setup(gc_net *net)
 			double z = net->z[m][e], a = net->a[m][e], q = 1.0 - a;
 			switch (fu->kind) {
 			case GC_FUSED_TANH:
+				/* tanh' = 1 - t^2 = p, tanh'' = -2tp, tanh''' = p(6t^2 - 2),
+				 * tanh'''' = 8tp(2 - 3t^2) */
 				fu->c0[e] = a;
 				fu->c1[e] = (1.0 - a) * (1.0 + a);
+				fu->tc[0][e] = fu->c1[e];
+				fu->tc[1][e] = -a * fu->c1[e];
+				fu->tc[2][e] = fu->c1[e] * (3.0 * a * a - 1.0) / 3.0;
+				fu->tc[3][e] = a * fu->c1[e] * (2.0 - 3.0 * a * a) / 3.0;
 				break;
 			case GC_FUSED_SIGMOID:
+				/* s' = s(1 - s) = p, s'' = p(1 - 2s), s''' = p(1 - 6s + 6s^2),
+				 * s'''' = p(1 - 2s)(1 - 12s + 12s^2) */
 				fu->c0[e] = q;
 				fu->c1[e] = -a * q;
+				fu->tc[0][e] = a * q;
+				fu->tc[1][e] = a * q * (1.0 - 2.0 * a) / 2.0;
+				fu->tc[2][e] = a * q * (1.0 - 6.0 * a + 6.0 * a * a) / 6.0;
+				fu->tc[3][e] = a * q * (1.0 - 2.0 * a) * (1.0 - 12.0 * a + 12.0 * a * a) / 24.0;
 				break;
 			default:
 				fu->c0[e] = z;

@@ -22,10 +22,18 @@ typedef enum gc_fused_kind {
 	                           da = tau c1 / (1 + c0 tau) */
 	GC_FUSED_SIGMOID,       /* c0 = 1 - s, c1 = -s (1 - s): m = expm1(-dz) by its series,
 	                           da = c1 m / (1 + c0 m) */
-	GC_FUSED_PIECEWISE      /* relu, leaky relu: c0 = z, c1 = f(z), c2 = slope at z:
+	GC_FUSED_PIECEWISE,     /* relu, leaky relu: c0 = z, c1 = f(z), c2 = slope at z:
 	                           da = c2 (c0 + dz) - c1; a lane whose c0 + dz lies on the
 	                           other side of 0 is bad */
+	GC_FUSED_TAYLOR         /* tanh, sigmoid when every |dz| < GC_TAYLOR_DZ: c0..c3 are
+	                           the derivatives f1(z), f2(z)/2, f3(z)/6, f4(z)/24 and
+	                           da = dz (c0 + dz (c1 + dz (c2 + dz c3))): no division */
 } gc_fused_kind;
+
+/* Below this |dz| the degree-4 Taylor polynomial of tanh or sigmoid is exact to
+ * 3e-20 relative (the next term is at most (2/15) dz^5 for tanh), far below the
+ * rounding of the result (README "Speed"). */
+#define GC_TAYLOR_DZ 2e-5
 
 /* The instruction-set versions of the kernel (one binary carries all). */
 typedef enum gc_kernel_isa {
@@ -42,7 +50,7 @@ typedef struct gc_fused_call {
 	size_t lanes;                   /* 1..GC_FUSED_LANES */
 	const double *d;                /* (GC_FUSED_LANES) unit u's change per lane; 0 past lanes */
 	const double *wu;               /* (n_m) W_m[u, :] */
-	const double *c0, *c1, *c2;     /* (n_m) layer m's coefficients for this sample */
+	const double *c0, *c1, *c2, *c3;        /* (n_m) layer m's coefficients, this sample */
 	const unsigned *ks;             /* units of layer m whose change can be nonzero, */
 	size_t nk;                      /* in increasing order */
 	const double *wl;               /* (n_m, nout) W_L as (n_m, n_L), zero columns past n_L */
