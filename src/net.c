@@ -54,6 +54,7 @@ typedef struct net_fused {
 	                           turns none on); INFINITY otherwise */
 	double *wl;             /* (n_m, nout) W_L as (n_m, n_L), zero columns past n_L */
 	size_t nout;            /* n_L rounded up to even */
+	int squares;            /* identity output, sse / half_sse / mse: squares_sample() */
 	double *mem;
 } net_fused;
 
@@ -820,6 +821,26 @@ static void fused_lists(const gc_net *net, net_scratch *s, size_t u)
 	s->ks_unit = u;
 }
 
+/* The identity output with a sum of squares (sse, half_sse, mse): adds each lane's
+ * terms of sample b to sum[p] as loss_sample() does, all GC_FUSED_LANES lanes at
+ * once.  A lane whose change is 0 has dz = +0 (finite weights), so it adds the
+ * cached row's terms as loss_sample() would. */
+static void squares_sample(const gc_net *net, size_t b, const double *dz,
+                           double sum[GC_FUSED_LANES])
+{
+	size_t nL = net->c->sizes[net->L];
+	const double *z0 = net->z[net->L] + b * nL, *t = net->c->targets + b * nL;
+
+	for (size_t v = 0; v < nL; v++) {
+		const double *dzv = dz + v * GC_FUSED_LANES;
+		double z0v = z0[v], tv = t[v];
+		for (size_t p = 0; p < GC_FUSED_LANES; p++) {
+			double r = (z0v + dzv[p]) - tv;
+			sum[p] += r * r;
+		}
+	}
+}
+
 /* Moves P (<= GC_FUSED_LANES) of unit u of layer L-2: input j[p] (SIZE_MAX: the
  * bias) by delta[p]; writes loss[p] and kink[p]. */
 static void fused_block(const gc_net *net, net_scratch *s, size_t u, size_t P,
@@ -859,9 +880,9 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t u, size_t P,
 		}
 	}
 	size_t todo = 0;
-	for (size_t p = 0; p < P; p++) {
+	for (size_t p = 0; p < GC_FUSED_LANES; p++) {
 		sum[p] = 0;
-		todo += changed[p] && !bad[p];
+		todo += p < P && changed[p] && !bad[p];
 	}
 	if (todo) {
 		fused_lists(net, s, u);
@@ -890,6 +911,10 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t u, size_t P,
 				}
 			}
 			fu->fn(&call);
+			if (fu->squares) {
+				squares_sample(net, b, s->fdz, sum);
+				continue;
+			}
 			for (size_t p = 0; p < P; p++) {
 				if (!changed[p] || bad[p])
 					continue;
@@ -918,6 +943,24 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t u, size_t P,
 			loss[p] = loss_total(net, sum[p]);
 		s->fused_lanes += changed[p] && !bad[p];
 	}
+}
+
+static int all_finite(const double *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]))
+			return 0;
+	return 1;
+}
+
+/* The doubles of net->cache: z[1..L] and a[1..L]. */
+static size_t cache_cells(const gc_net *net)
+{
+	size_t cells = 0;
+
+	for (size_t k = 1; k <= net->L; k++)
+		cells += 2 * net->B * net->c->sizes[k];
+	return cells;
 }
 
 /* The fused path's coefficients, lists and weights; fn stays NULL (the
@@ -1013,6 +1056,12 @@ static int fused_setup(gc_net *net)
 	for (size_t i = 0; i < nm; i++)
 		for (size_t v = 0; v < fu->nout; v++)
 			fu->wl[i * fu->nout + v] = v < nL ? net->wio[L][i * nL + v] : 0.0;
+	fu->squares = c->act[L - 1].kind == GC_ACT_IDENTITY
+	              && (c->loss == GC_LOSS_SSE || c->loss == GC_LOSS_HALF_SSE
+	                  || c->loss == GC_LOSS_MSE);
+	if (!all_finite(c->theta, c->n_params) || !all_finite(net->cache, cache_cells(net))
+	    || !all_finite(c->inputs, B * c->sizes[0]))
+		return GC_OK;   /* NaN and infinity: the reference path's own handling */
 	fu->fn = gc_fused_kernel(GC_KERNEL_AUTO, &fu->isa);
 	return GC_OK;
 }
