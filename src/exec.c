@@ -587,7 +587,14 @@ struct gc_coproc {
 
 int gc_coproc_start(const char *cmd, size_t max_pending, gc_coproc **out, gc_error *err)
 {
+	return gc_coproc_start_sandboxed(cmd, NULL, max_pending, out, err);
+}
+
+int gc_coproc_start_sandboxed(const char *cmd, const gc_sandbox *sb, size_t max_pending,
+			      gc_coproc **out, gc_error *err)
+{
 	gc_coproc *cp;
+	char **argv = NULL;
 	int status;
 
 	*out = NULL;
@@ -595,15 +602,19 @@ int gc_coproc_start(const char *cmd, size_t max_pending, gc_coproc **out, gc_err
 		gc_error_set(err, "no command to run");
 		return GC_EINVAL;
 	}
+	if (sb && sb->enabled && (status = gc_sandbox_argv(sb, cmd, &argv, err)) != GC_OK)
+		return status;
 	cp = calloc(1, sizeof *cp);
 	if (!cp) {
+		gc_sandbox_argv_free(argv);
 		gc_error_set(err, "out of memory");
 		return GC_ENOMEM;
 	}
 	cp->r = (struct run){ .pid = -1, .fd_in = -1, .fd_out = -1, .fd_err = -1,
 	                      .deadline = INFINITY, .keep_open = 1 };
 	cp->r.out.limit = max_pending && max_pending < SIZE_MAX - 2 ? max_pending : SIZE_MAX - 2;
-	status = start_child(&cp->r, cmd, NULL, err);
+	status = start_child(&cp->r, cmd, argv, err);
+	gc_sandbox_argv_free(argv);     /* only the child needed it */
 	if (cp->r.pid < 0) {
 		free(cp);
 		return status;

@@ -85,6 +85,11 @@ typedef struct gc_coproc gc_coproc;
 /* Starts cmd.  Output not yet taken may grow to max_pending bytes (0: no limit); past
  * it the group is killed and gc_coproc_overflow says so. */
 int gc_coproc_start(const char *cmd, size_t max_pending, gc_coproc **out, gc_error *err);
+/* The same inside the sandbox sb (sandbox.h) when sb is not NULL and enabled: the
+ * co-process and everything it starts die with it; GC_EINVAL when the sandbox's
+ * command line cannot be built. */
+int gc_coproc_start_sandboxed(const char *cmd, const struct gc_sandbox *sb,
+			      size_t max_pending, gc_coproc **out, gc_error *err);
 
 /* Queues n bytes for the program's stdin; GC_ENOMEM when out of memory. */
 int gc_coproc_write(gc_coproc *cp, const char *s, size_t n);

@@ -90,8 +90,8 @@ static const char usage_text[] =
 "                   refuse JSON inputs (cases, gradient files, --exec output)\n"
 "                   over N MiB (default 64)\n"
 "\n"
-"Sandbox of --exec (on with --sandbox; see README, Grading a class):\n"
-"  --sandbox        run each --exec program in bubblewrap (bwrap): no network,\n"
+"Sandbox of --exec and --model (on with --sandbox; README, Grading a class):\n"
+"  --sandbox        run each program in bubblewrap (bwrap): no network,\n"
 "                   read-only /usr, a private writable /tmp, none of your files,\n"
 "                   an empty environment, its own processes only, and limits\n"
 "  --allow-read PATH\n"
@@ -588,8 +588,9 @@ static int run_check(cli *c, int argc, char **argv)
 		die_usage("%s", "--exec and --grad exclude each other");
 	if (!c->sandbox.enabled && c->sandbox_option)
 		die_usage("--%s applies to --sandbox, which was not given", c->sandbox_option);
-	if (c->sandbox.enabled && !c->run.exec_cmd)
-		die_usage("%s", "--sandbox applies to --exec programs, and no --exec was given");
+	if (c->sandbox.enabled && !c->run.exec_cmd && !c->n_models)
+		die_usage("%s", "--sandbox applies to --exec and --model programs, and neither "
+		          "was given");
 	if (c->sandbox.enabled)
 		require_sandbox(c);
 	cases = collect_cases(argc, argv);

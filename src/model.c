@@ -748,7 +748,8 @@ static int start_copies(session *s)
 			fail(s, "out of memory");
 			goto out;
 		}
-		if (gc_coproc_start(s->cmd, s->ro->limits.max_file, &c->cp, &err) != GC_OK) {
+		if (gc_coproc_start_sandboxed(s->cmd, s->ro->sandbox, s->ro->limits.max_file,
+		                              &c->cp, &err) != GC_OK) {
 			fail(s, "--model '%s': %s", s->cmd, err.msg);
 			goto out;
 		}

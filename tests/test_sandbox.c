@@ -422,7 +422,7 @@ START_TEST(test_sandbox_usage)
 	cli_run r = cli_gradcheck("--sandbox " CASE);
 
 	ck_assert_int_eq(r.status, 2);
-	ck_assert_ptr_nonnull(strstr(r.err, "--sandbox applies to --exec programs"));
+	ck_assert_ptr_nonnull(strstr(r.err, "--sandbox applies to --exec and --model programs"));
 	cli_free(&r);
 	r = cli_gradcheck("--sandbox --allow-read /no/such/folder --exec true " CASE);
 	ck_assert_int_eq(r.status, 2);
@@ -432,6 +432,31 @@ START_TEST(test_sandbox_usage)
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_ptr_nonnull(strstr(r.err, "--env: expected a variable name"));
 	cli_free(&r);
+}
+END_TEST
+
+START_TEST(test_model_coprocess_sandboxed)
+{
+	char path[256], text[1024];
+	cli_run r;
+
+	snprintf(path, sizeof path, "%s/fake.py", sub);
+	copy_file("tests/data/model/fake.py", path);
+	snprintf(path, sizeof path, "%s/model.sh", sub);
+	snprintf(text, sizeof text, "cat %s/seed003_sigmoid_2_2_1.grad.json >/dev/null && exit 3\n"
+	         "[ -n \"$SECRET_TOKEN\" ] && exit 4\n"
+	         "exec /usr/bin/python3 %s/fake.py ok\n", golden, sub);
+	write_file(path, text);
+	setenv("SECRET_TOKEN", "hunter2", 1);
+	r = cli_gradcheck("--model 'sh %s/model.sh'", sub);        /* outside, it reads both */
+	ck_assert_int_eq(r.status, 2);
+	cli_free(&r);
+	r = cli_gradcheck("--sandbox --allow-read %s --model 'sh %s/model.sh'", sub, sub);
+	ck_assert_msg(r.status == 0, "status %d: %s%s", r.status, r.out, r.err);
+	ck_assert_str_eq(cli_last_line(r.out), "1 passed, 0 failed");
+	cli_free(&r);
+	unsetenv("SECRET_TOKEN");
+	assert_no_process_left(sub);
 }
 END_TEST
 
@@ -455,6 +480,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_cpu_limit);
 	tcase_add_test(tc, test_expect_never_reaches_the_program);
 	tcase_add_test(tc, test_sandbox_usage);
+	tcase_add_test(tc, test_model_coprocess_sandboxed);
 	suite_add_tcase(s, tc);
 	return s;
 }
