@@ -80,7 +80,6 @@ void gc_options_init(gc_options *o)
 	o->step = 0;
 	o->rtol = GC_DEFAULT_RTOL;
 	o->atol = GC_DEFAULT_ATOL;
-	o->atol_scaled = 1;
 	o->method = GC_METHOD_CENTRAL;
 	o->jobs = 0;
 	o->sample = 0;
@@ -152,44 +151,23 @@ static double eval_moved(gc_job *j, unsigned w, double *theta, size_t i, double 
 	return v;
 }
 
-static double default_step(const gc_options *o, double x)
+/* ---- one difference, judged ---------------------------------------------------- */
+
+/* Steps h0 * 4^k for k in [GC_LADDER_MIN, GC_LADDER_MAX]; see README.md, "Steps". */
+enum { GC_LADDER_MIN = -6, GC_LADDER_MAX = 6, GC_LADDER = GC_LADDER_MAX - GC_LADDER_MIN + 1 };
+
+/* Rounding error of one evaluation of the loss, relative to |L| (README.md, "Tolerances"). */
+#define GC_NOISE_EPS (4 * DBL_EPSILON)
+/* The first difference settles an element only when it agrees with the claim to this
+ * fraction of the tolerance and its noise is at most GC_QUICK_NOISE of it. */
+#define GC_QUICK 0.1
+#define GC_QUICK_NOISE 0.5
+/* A spread between steps up to this many times the estimated noise is taken for noise. */
+#define GC_NOISY 8
+
+static double base_step(const gc_options *o, double x)
 {
 	return o->step > 0 ? o->step : cbrt(DBL_EPSILON) * fmax(1.0, fabs(x));
-}
-
-/* Fills the errors and verdict of e from its analytic, numeric and est_err. */
-static void judge(gc_element *e, double atol, double rtol, int kink)
-{
-	double a = e->analytic, n = e->numeric;
-	if (!isfinite(a) || !isfinite(n)) {
-		/* a NaN or infinity is a real defect, never a kink artefact */
-		e->abs_err = e->rel_err = INFINITY;
-		e->verdict = GC_ELEM_FAIL;
-		return;
-	}
-	double big = fmax(fabs(a), fabs(n));
-	e->abs_err = fabs(a - n);
-	e->rel_err = big > 0 ? e->abs_err / big : 0;
-	if (kink)
-		e->verdict = GC_ELEM_KINK;
-	else if (e->abs_err <= atol + rtol * big + e->est_err)
-		e->verdict = GC_ELEM_PASS;
-	else
-		e->verdict = GC_ELEM_FAIL;
-}
-
-typedef struct gc_fp_params {
-	gc_job *job;
-	unsigned worker;
-	double *theta;
-	size_t i;
-	int kink;
-} gc_fp_params;
-
-static double fp_eval(double x, void *params)
-{
-	gc_fp_params *fp = params;
-	return eval_moved(fp->job, fp->worker, fp->theta, fp->i, x, &fp->kink);
 }
 
 /* The steps of a central difference at x that are exact in floating point: the
@@ -200,59 +178,7 @@ static void central_steps(double x, double h, double *hp, double *hm)
 	*hm = x - (x - h);
 }
 
-/* Central difference with steps that are exact in floating point. */
-static int central(gc_job *j, unsigned w, double *theta, size_t i, double h, double *num)
-{
-	double hp, hm;
-	int kink = 0;
-	central_steps(j->p->theta[i], h, &hp, &hm);
-	double lp = eval_moved(j, w, theta, i, hp, &kink);
-	double lm = eval_moved(j, w, theta, i, -hm, &kink);
-	*num = (lp - lm) / (hp + hm);
-	return kink;
-}
-
-/* F'(0) by GSL's 5-point rule; NaN (a failing element) when GSL gives up. */
-static double deriv_five_point(gsl_function *F, double h, double *est)
-{
-	double res = NAN, abserr = 0;
-	if (gsl_deriv_central(F, 0.0, h, &res, &abserr) != 0 || !isfinite(abserr)) {
-		res = NAN;
-		abserr = 0;
-	}
-	*est = abserr;
-	return res;
-}
-
-static int five_point(gc_job *j, unsigned w, double *theta, size_t i, double h,
-                      double *num, double *est)
-{
-	gc_fp_params fp = { j, w, theta, i, 0 };
-	gsl_function F = { fp_eval, &fp };
-	*num = deriv_five_point(&F, h, est);
-	return fp.kink;
-}
-
-static void element_unit(gc_job *j, unsigned w, double *theta, size_t u)
-{
-	const gc_problem *p = j->p;
-	size_t i = j->todo[u];
-	gc_element *e = &j->r->elements[i];
-	double h = default_step(j->o, p->theta[i]);
-	int kink;
-
-	e->step = h;
-	e->est_err = 0;
-	if (j->o->method == GC_METHOD_FIVE_POINT)
-		kink = five_point(j, w, theta, i, h, &e->numeric, &e->est_err);
-	else
-		kink = central(j, w, theta, i, h, &e->numeric);
-	if (!p->moved && p->kink)
-		kink = p->kink(p->ctx, p->theta, i, h) != 0;
-	judge(e, j->r->atol_used, j->r->rtol_used, kink);
-}
-
-/* A +-1 direction v over one tensor's slice theta[off .. off+size). */
+/* A direction v (entries +-1) over one tensor's slice theta[off .. off+size). */
 typedef struct gc_dir_params {
 	const gc_problem *p;
 	double *theta;
@@ -270,9 +196,264 @@ static double dir_eval(double x, void *params)
 	return dp->p->f(dp->theta, dp->p->ctx);
 }
 
+/* The line along which a derivative is taken: theta[i] (element) or a direction. */
+typedef struct gc_line {
+	gc_job *j;
+	unsigned w;
+	double *theta;                  /* the worker's copy, or NULL (moved path) */
+	size_t i;                       /* element mode: the element */
+	gc_dir_params *dir;             /* fast mode: the direction; NULL for an element */
+	int kink;                       /* ORed by evaluations that crossed a kink */
+} gc_line;
+
+static double line_at(gc_line *ln, double t)
+{
+	if (ln->dir)
+		return dir_eval(t, ln->dir);
+	return eval_moved(ln->j, ln->w, ln->theta, ln->i, t, &ln->kink);
+}
+
+static double line_fp(double x, void *params)
+{
+	return line_at(params, x);
+}
+
+/* One central difference (L(+hp) - L(-hm)) / (hp + hm).  For an element the steps are
+ * exact: theta[i] +- h rounded to doubles first, divided by their true distance. */
+typedef struct gc_probe {
+	double d;                       /* the difference */
+	double noise;                   /* its estimated rounding noise */
+	double lp, lm, hp, hm;
+	int kink;                       /* the move crossed a kink */
+	int ok;                         /* finite and no kink: usable for a smooth estimate */
+} gc_probe;
+
+static void probe(gc_line *ln, double h, gc_probe *pr)
+{
+	const gc_problem *p = ln->j->p;
+	double x = ln->dir ? 0 : p->theta[ln->i];
+
+	pr->hp = pr->hm = h;
+	if (!ln->dir)
+		central_steps(x, h, &pr->hp, &pr->hm);
+	ln->kink = 0;
+	pr->lp = line_at(ln, pr->hp);
+	pr->lm = line_at(ln, -pr->hm);
+	pr->kink = ln->kink;
+	if (!ln->dir && !p->moved && p->kink)
+		pr->kink = p->kink(p->ctx, p->theta, ln->i, h) != 0;
+	pr->d = (pr->lp - pr->lm) / (pr->hp + pr->hm);
+	pr->noise = (fmax(GC_NOISE_EPS * fabs(pr->lp), p->noise) +
+	             fmax(GC_NOISE_EPS * fabs(pr->lm), p->noise)) / (pr->hp + pr->hm);
+	pr->ok = !pr->kink && isfinite(pr->d) && isfinite(pr->noise);
+}
+
+/* Fills e from the claim a, the estimate n, the noise of n and the spread of the
+ * estimates between steps (README.md, "Verdicts"): with T = atol + noise +
+ * rtol max(|a|, |n|),
+ *   pass: |a - n| <= T and spread <= T;  fail: |a - n| > T + 2 spread;  else unreliable. */
+static void decide(gc_element *e, double n, double noise, double spread, double atol, double rtol)
+{
+	double a = e->analytic;
+	e->numeric = n;
+	e->est_err = noise + spread;
+	if (!isfinite(a) || !isfinite(n) || !isfinite(e->est_err)) {
+		/* a NaN or infinity is a real defect, never a rounding artefact */
+		e->abs_err = e->rel_err = INFINITY;
+		e->verdict = GC_ELEM_FAIL;
+		return;
+	}
+	double big = fmax(fabs(a), fabs(n));
+	double tol = atol + noise + rtol * big;
+	e->abs_err = fabs(a - n);
+	e->rel_err = big > 0 ? e->abs_err / big : 0;
+	if (e->abs_err <= tol && spread <= tol)
+		e->verdict = GC_ELEM_PASS;
+	else if (e->abs_err > tol + 2 * spread)
+		e->verdict = GC_ELEM_FAIL;
+	else
+		e->verdict = GC_ELEM_UNRELIABLE;
+}
+
+/* At a kink the claim must lie between the one-sided slopes (L(+h) - L0) / h and
+ * (L0 - L(-h)) / h, within the tolerance; numeric is the nearest point of that
+ * interval.  Verdict GC_ELEM_KINK when it does, GC_ELEM_FAIL otherwise. */
+static void judge_kink(gc_line *ln, const gc_probe *pr, gc_element *e, double atol, double rtol)
+{
+	double l0 = line_at(ln, 0);
+	double up = (pr->lp - l0) / pr->hp, down = (l0 - pr->lm) / pr->hm;
+	double lo = fmin(up, down), hi = fmax(up, down);
+	const gc_problem *p = ln->j->p;
+	double noise = (fmax(GC_NOISE_EPS * fabs(pr->lp), p->noise) + 2 * fmax(GC_NOISE_EPS *
+	                fabs(l0), p->noise) + fmax(GC_NOISE_EPS * fabs(pr->lm), p->noise)) /
+	               fmin(pr->hp, pr->hm);
+	double a = e->analytic;
+
+	decide(e, a < lo ? lo : a > hi ? hi : a, noise, 0, atol, rtol);
+	if (e->verdict != GC_ELEM_FAIL)
+		e->verdict = GC_ELEM_KINK;
+	else
+		e->verdict = GC_ELEM_FAIL;
+}
+
+/* Richardson's extrapolation of two central differences at h and 4h. */
+static double richardson(double dh, double d4h)
+{
+	return (16 * dh - d4h) / 15;
+}
+
+/* F'(0) by GSL's 5-point rule; NaN (a failing element) when GSL gives up. */
+static double deriv_five_point(gsl_function *F, double h, double *est)
+{
+	double res = NAN, abserr = 0;
+	if (gsl_deriv_central(F, 0.0, h, &res, &abserr) != 0 || !isfinite(abserr)) {
+		res = NAN;
+		abserr = 0;
+	}
+	*est = abserr;
+	return res;
+}
+
+/* The step of ladder rung k: h0 * 4^(k - GC_LADDER_ZERO). */
+enum { GC_LADDER_ZERO = -GC_LADDER_MIN };
+
+static double rung(double h0, int k)
+{
+	return ldexp(h0, 2 * (k - GC_LADDER_ZERO));
+}
+
+/* Adds rung k to the ladder; nonzero when it is usable. */
+static int climb(gc_line *ln, double h0, gc_probe *pr, int k)
+{
+	probe(ln, rung(h0, k), &pr[k]);
+	return pr[k].ok;
+}
+
+/* The best Richardson estimate over the usable rungs lo..hi (hi > lo): the one that
+ * agrees best with its neighbour's.  Returns its lower rung. */
+static int best_pair(const gc_probe *pr, int lo, int hi, double *n, double *noise, double *spread)
+{
+	int best = lo;
+	*spread = INFINITY;
+	*n = *noise = NAN;
+	for (int k = lo; k < hi; k++) {
+		double rk = richardson(pr[k].d, pr[k + 1].d), s;
+		if (k + 1 < hi)
+			s = fabs(rk - richardson(pr[k + 1].d, pr[k + 2].d));
+		else if (k > lo)
+			s = fabs(rk - richardson(pr[k - 1].d, pr[k].d));
+		else
+			s = fabs(pr[k].d - pr[k + 1].d);
+		double nk = (16 * pr[k].noise + pr[k + 1].noise) / 15;
+		if (s + nk < *spread + *noise || k == lo) {
+			best = k;
+			*spread = s;
+			*n = rk;
+			*noise = nk;
+		}
+	}
+	return best;
+}
+
+/* Judges the claim e->analytic along ln, starting at step h0: one difference when it
+ * settles the question, otherwise a ladder of steps h0 4^k with Richardson's
+ * extrapolation, climbed towards smaller steps (curvature) or larger ones (rounding)
+ * until the estimates agree well enough to decide (README.md, "Steps"). */
+static void measure(gc_line *ln, double h0, gc_element *e)
+{
+	const gc_result *r = ln->j->r;
+	double atol = r->atol_used, rtol = r->rtol_used, a = e->analytic;
+	gc_probe pr[GC_LADDER];
+	int k = GC_LADDER_ZERO, lo, hi, top = GC_LADDER - 1;
+
+	probe(ln, h0, &pr[k]);
+	/* a crossed kink: shrink the step until the move no longer crosses it */
+	while (pr[k].kink && k > 0) {
+		k--;
+		probe(ln, rung(h0, k), &pr[k]);
+	}
+	e->step = rung(h0, k);
+	if (pr[k].kink) {
+		judge_kink(ln, &pr[k], e, atol, rtol);
+		return;
+	}
+	if (k < GC_LADDER_ZERO)
+		top = k;                /* larger steps cross the kink */
+	const gc_probe *p0 = &pr[k];
+	if (p0->ok && a == 0 && p0->lp == p0->lm) {
+		/* the loss does not move at all: a zero claim is exact (a dead unit) */
+		decide(e, 0, 0, 0, atol, rtol);
+		return;
+	}
+	double tol = atol + rtol * fmax(fabs(a), fabs(p0->d)) + p0->noise;
+	if (!p0->ok || !isfinite(a) ||
+	    (fabs(a - p0->d) <= GC_QUICK * tol && p0->noise <= GC_QUICK_NOISE * tol)) {
+		decide(e, p0->d, p0->noise, 0, atol, rtol);
+		return;
+	}
+
+	/* the ladder: one rung below and one above to start with */
+	lo = hi = k;
+	if (lo > 0 && climb(ln, h0, pr, lo - 1))
+		lo--;
+	if (hi < top && climb(ln, h0, pr, hi + 1))
+		hi++;
+	if (lo == hi) {
+		/* no second usable step: a difference that cannot be cross-checked */
+		decide(e, p0->d, p0->noise, fabs(a - p0->d), atol, rtol);
+		return;
+	}
+	for (;;) {
+		double n, noise, spread;
+		int best = best_pair(pr, lo, hi, &n, &noise, &spread);
+		e->step = rung(h0, best);
+		decide(e, n, noise, spread, atol, rtol);
+		/* a pass must resolve the tolerance: its noise at most atol + rtol max(|a|, |n|) */
+		int coarse = noise > atol + rtol * fmax(fabs(a), fabs(n));
+		if (e->verdict == GC_ELEM_FAIL || (e->verdict == GC_ELEM_PASS && !coarse))
+			return;
+		/* larger steps when rounding noise explains the spread or blurs the
+		 * tolerance, smaller ones when curvature does */
+		int up = spread <= GC_NOISY * noise || coarse;
+		if (up && hi < top && climb(ln, h0, pr, hi + 1))
+			hi++;
+		else if (!up && lo > 0 && climb(ln, h0, pr, lo - 1))
+			lo--;
+		else if (hi < top && climb(ln, h0, pr, hi + 1))
+			hi++;
+		else {
+			/* no step resolves the tolerance: agreement within the noise is no pass */
+			if (e->verdict == GC_ELEM_PASS && coarse)
+				e->verdict = GC_ELEM_UNRELIABLE;
+			return;
+		}
+	}
+}
+
+static void element_unit(gc_job *j, unsigned w, double *theta, size_t u)
+{
+	const gc_problem *p = j->p;
+	size_t i = j->todo[u];
+	gc_element *e = &j->r->elements[i];
+	gc_line ln = { j, w, theta, i, NULL, 0 };
+	double h = base_step(j->o, p->theta[i]);
+
+	if (j->o->method == GC_METHOD_FIVE_POINT) {
+		gc_probe pr;
+		probe(&ln, h, &pr);
+		if (!pr.kink) {
+			gsl_function F = { line_fp, &ln };
+			double est, n = deriv_five_point(&F, h, &est);
+			e->step = h;
+			decide(e, n, pr.noise, est, j->r->atol_used, j->r->rtol_used);
+			return;
+		}
+	}
+	measure(&ln, h, e);
+}
+
 static void fast_unit(gc_job *j, unsigned w, double *theta, size_t u)
 {
-	(void)w;
 	const gc_problem *p = j->p;
 	size_t t = j->fast_tensor[u / GC_FAST_DIRECTIONS];
 	size_t d = u % GC_FAST_DIRECTIONS;
@@ -280,22 +461,24 @@ static void fast_unit(gc_job *j, unsigned w, double *theta, size_t u)
 	gc_dir_params dp = { p, theta, ts->offset, ts->rows * ts->cols,
 	                     j->dirs + GC_FAST_DIRECTIONS * ts->offset + d * ts->rows * ts->cols };
 	gc_element *e = &j->fast_out[u];
+	gc_line ln = { j, w, theta, 0, &dp, 0 };
 	double h = j->fast_h[t];
 
 	e->index = d;
 	e->analytic = 0;
 	for (size_t k = 0; k < dp.size; k++)
 		e->analytic += p->grad[dp.off + k] * dp.v[k];
-	e->est_err = 0;
-	e->step = h;
 	if (j->o->method == GC_METHOD_FIVE_POINT) {
+		gc_probe pr;
+		probe(&ln, h, &pr);
 		gsl_function F = { dir_eval, &dp };
-		e->numeric = deriv_five_point(&F, h, &e->est_err);
+		double est, n = deriv_five_point(&F, h, &est);
+		e->step = h;
+		decide(e, n, pr.noise, est, j->r->atol_used, j->r->rtol_used);
 	} else {
-		e->numeric = (dir_eval(h, &dp) - dir_eval(-h, &dp)) / (2 * h);
+		measure(&ln, h, e);
 	}
 	memcpy(theta + dp.off, p->theta + dp.off, dp.size * sizeof *theta);
-	judge(e, j->r->atol_used, j->r->rtol_used, 0);
 }
 
 /* ---- worker pool ---------------------------------------------------------------- */
@@ -326,7 +509,7 @@ static void batch_fill(gc_job *j, unsigned w, size_t start, size_t end)
 	for (size_t u = start; u < end; u++) {
 		size_t i = j->todo[u];
 		double hp, hm;
-		central_steps(p->theta[i], default_step(j->o, p->theta[i]), &hp, &hm);
+		central_steps(p->theta[i], base_step(j->o, p->theta[i]), &hp, &hm);
 		b->idx[n] = b->idx[n + 1] = i;
 		b->delta[n] = hp;
 		b->delta[n + 1] = -hm;
@@ -583,7 +766,7 @@ int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n, siz
 	size_t nfail = 0;
 	gc_element *fails;
 
-	tr->checked = tr->failed = tr->kinks = 0;
+	tr->checked = tr->failed = tr->kinks = tr->unreliable = 0;
 	tr->max_rel = tr->max_abs = 0;
 	for (size_t k = 0; k < n; k++) {
 		if (e[k].verdict == GC_ELEM_SKIPPED)
@@ -593,6 +776,7 @@ int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n, siz
 			tr->kinks++;
 			continue;
 		}
+		tr->unreliable += e[k].verdict == GC_ELEM_UNRELIABLE;
 		nfail += e[k].verdict == GC_ELEM_FAIL;
 		tr->max_rel = fmax(tr->max_rel, e[k].rel_err);
 		tr->max_abs = fmax(tr->max_abs, e[k].abs_err);
@@ -610,45 +794,63 @@ int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n, siz
 	return GC_OK;
 }
 
-static int summarise_all(gc_result *r, const gc_element *per_tensor_base,
-                         const size_t *starts, size_t show)
+/* Summarises every tensor: from its directions in dirs (fast mode, where by_dir[t]) or
+ * from its elements in r->elements; then the result's totals. */
+static int summarise_all(gc_result *r, const gc_element *dirs, const unsigned char *by_dir,
+                         size_t show)
 {
-	r->checked = r->failed = r->kinks = 0;
+	r->checked = r->failed = r->kinks = r->unreliable = 0;
 	for (size_t t = 0; t < r->n_tensors; t++) {
 		gc_tensor_result *tr = &r->tensors[t];
-		int rc = gc_tensor_summarise(tr, per_tensor_base + starts[t], starts[t + 1] - starts[t], show);
+		int rc;
+		tr->directions = by_dir && by_dir[t];
+		if (tr->directions)
+			rc = gc_tensor_summarise(tr, dirs + GC_FAST_DIRECTIONS * t, GC_FAST_DIRECTIONS, show);
+		else if (r->elements)
+			rc = gc_tensor_summarise(tr, r->elements + tr->tensor.offset,
+			                         tensor_size(&tr->tensor), show);
+		else
+			rc = gc_tensor_summarise(tr, NULL, 0, show);
 		if (rc)
 			return rc;
 		r->checked += tr->checked;
 		r->failed += tr->failed;
 		r->kinks += tr->kinks;
+		r->unreliable += tr->unreliable;
 	}
 	return GC_OK;
 }
 
 /* ---- element mode ---------------------------------------------------------------- */
 
-static int check_elements(gc_result *r, const gc_problem *p, const gc_options *o)
+/* Checks the chosen elements of every tensor, or only of the tensors t with
+ * only[t] (fast mode's fallback: whole tensors, the shard already applied). */
+static int check_elements(gc_result *r, const gc_problem *p, const gc_options *o,
+                          const unsigned char *only)
 {
 	unsigned char *sel = malloc(p->n);
-	size_t *todo = NULL, *starts = NULL, n_todo = 0;
+	size_t *todo = NULL, n_todo = 0;
 	int rc = GC_OK;
 
 	r->elements = calloc(p->n, sizeof *r->elements);
-	starts = malloc((r->n_tensors + 1) * sizeof *starts);
-	if (!sel || !r->elements || !starts) {
+	if (!sel || !r->elements) {
 		rc = GC_ENOMEM;
 		goto out;
 	}
 	rc = choose_sample(r, o, sel);
 	if (rc)
 		goto out;
+	if (only)
+		for (size_t t = 0; t < r->n_tensors; t++)
+			if (!only[t])
+				memset(sel + r->tensors[t].tensor.offset, 0,
+				       tensor_size(&r->tensors[t].tensor));
 	for (size_t i = 0; i < p->n; i++) {
 		gc_element *e = &r->elements[i];
 		e->index = i;
 		e->analytic = p->grad[i];
 		e->verdict = GC_ELEM_SKIPPED;
-		sel[i] = sel[i] && in_shard(o, i);
+		sel[i] = sel[i] && (only || in_shard(o, i));
 		n_todo += sel[i];
 	}
 	todo = malloc((n_todo ? n_todo : 1) * sizeof *todo);
@@ -663,16 +865,9 @@ static int check_elements(gc_result *r, const gc_problem *p, const gc_options *o
 	gc_job job = { .p = p, .o = o, .r = r, .run = element_unit,
 	               .n_units = n_todo, .todo = todo, .min_per_thread = GC_UNITS_PER_THREAD };
 	rc = run_pool(&job, !p->moved);
-	if (rc)
-		goto out;
-	for (size_t t = 0; t < r->n_tensors; t++)
-		starts[t] = r->tensors[t].tensor.offset;
-	starts[r->n_tensors] = p->n;
-	rc = summarise_all(r, r->elements, starts, o->show);
 out:
 	free(sel);
 	free(todo);
-	free(starts);
 	return rc;
 }
 
@@ -711,18 +906,21 @@ static int make_directions(const gc_result *r, const gc_problem *p, const gc_opt
 	return GC_OK;
 }
 
-/* In fast mode a shard takes whole tensors: tensor t belongs to shard t % N + 1. */
+/* In fast mode a shard takes whole tensors: tensor t belongs to shard t % N + 1.  A
+ * tensor with a direction that does not pass is checked element by element instead:
+ * a kink along a direction cannot be judged, and a wrong tensor gets its elements
+ * named (README.md, "Fast mode"). */
 static int check_fast(gc_result *r, const gc_problem *p, const gc_options *o)
 {
 	signed char *dirs = malloc(GC_FAST_DIRECTIONS * p->n);
 	double *fast_h = malloc(r->n_tensors * sizeof *fast_h);
 	size_t *tlist = malloc(r->n_tensors * sizeof *tlist);
-	size_t *starts = malloc((r->n_tensors + 1) * sizeof *starts);
+	unsigned char *by_dir = calloc(r->n_tensors, 1), *redo = calloc(r->n_tensors, 1);
 	gc_element *out = calloc(GC_FAST_DIRECTIONS * r->n_tensors, sizeof *out);
-	size_t nt = 0;
+	size_t nt = 0, n_redo = 0;
 	int rc = GC_OK;
 
-	if (!dirs || !fast_h || !tlist || !starts || !out) {
+	if (!dirs || !fast_h || !tlist || !by_dir || !redo || !out) {
 		rc = GC_ENOMEM;
 		goto out;
 	}
@@ -734,6 +932,7 @@ static int check_fast(gc_result *r, const gc_problem *p, const gc_options *o)
 			out[GC_FAST_DIRECTIONS * t + d].index = d;
 			out[GC_FAST_DIRECTIONS * t + d].verdict = GC_ELEM_SKIPPED;
 		}
+		by_dir[t] = 1;
 		if (tensor_size(&r->tensors[t].tensor) > 0 && in_shard(o, t))
 			tlist[nt++] = t;
 	}
@@ -747,20 +946,29 @@ static int check_fast(gc_result *r, const gc_problem *p, const gc_options *o)
 	               .n_units = GC_FAST_DIRECTIONS * nt, .fast_tensor = tlist,
 	               .dirs = dirs, .fast_h = fast_h, .fast_out = work };
 	rc = run_pool(&job, 1);
-	for (size_t k = 0; rc == GC_OK && k < nt; k++)
-		memcpy(&out[GC_FAST_DIRECTIONS * tlist[k]], &work[GC_FAST_DIRECTIONS * k],
+	for (size_t k = 0; rc == GC_OK && k < nt; k++) {
+		size_t t = tlist[k];
+		memcpy(&out[GC_FAST_DIRECTIONS * t], &work[GC_FAST_DIRECTIONS * k],
 		       GC_FAST_DIRECTIONS * sizeof *work);
+		for (size_t d = 0; d < GC_FAST_DIRECTIONS; d++)
+			redo[t] |= out[GC_FAST_DIRECTIONS * t + d].verdict != GC_ELEM_PASS;
+		if (redo[t]) {
+			by_dir[t] = 0;
+			n_redo++;
+		}
+	}
 	free(work);
 	if (rc)
 		goto out;
-	for (size_t t = 0; t <= r->n_tensors; t++)
-		starts[t] = GC_FAST_DIRECTIONS * t;
-	rc = summarise_all(r, out, starts, o->show);
+	if (n_redo && (rc = check_elements(r, p, o, redo)) != GC_OK)
+		goto out;
+	rc = summarise_all(r, out, by_dir, o->show);
 out:
 	free(dirs);
 	free(fast_h);
 	free(tlist);
-	free(starts);
+	free(by_dir);
+	free(redo);
 	free(out);
 	return rc;
 }
@@ -790,12 +998,13 @@ int gc_check(const gc_problem *p, const gc_options *o, gc_result **out)
 	r->batch = p->batch;
 	r->outputs = p->outputs;
 	r->atol_used = o->atol;
-	if (o->atol_scaled && isfinite(p->loss))
-		r->atol_used *= fmax(1.0, fabs(p->loss));
 	rc = setup_tensors(r, p);
 	if (rc)
 		goto out;
-	rc = o->fast ? check_fast(r, p, o) : check_elements(r, p, o);
+	if (o->fast)
+		rc = check_fast(r, p, o);
+	else if ((rc = check_elements(r, p, o, NULL)) == GC_OK)
+		rc = summarise_all(r, NULL, NULL, o->show);
 	if (rc)
 		goto out;
 	rc = gc_diagnose(r, p->batch, p->outputs);

@@ -5,8 +5,8 @@
  * function of a parameter vector theta (either as f(theta) or as a per-element
  * hook "f with theta[i] moved by delta"), the gradient it claims, and optionally
  * named slices of theta ("tensors").  gc_check() returns, per element, the
- * numeric derivative, the absolute and relative error and a pass / fail / kink
- * verdict, per tensor the summary statistics, and diagnoses of failing tensors.
+ * numeric derivative, the absolute and relative error and a pass / fail / kink /
+ * unreliable verdict, per tensor the summary statistics, and diagnoses of failing tensors.
  *
  * Reports of checked cases (text, JSON, JUnit, TAP, HTML) are in gradcheck_report.h;
  * this header and the core (check.c, diagnose.c, names.c) need only GSL and pthreads.
@@ -53,14 +53,16 @@ typedef enum gc_method {
 
 /* Defaults: see gc_options_init() and README.md, "Tolerances". */
 #define GC_DEFAULT_RTOL 1e-6
-#define GC_DEFAULT_ATOL 1e-9      /* scaled by max(1, |loss|) when atol_scaled */
+#define GC_DEFAULT_ATOL 0         /* added to each element's own rounding noise */
 #define GC_DEFAULT_SHOW 5
 
 typedef struct gc_options {
-	double step;            /* > 0: fixed step h; 0: per element, cbrt(eps) * max(1, |theta_i|) */
-	double rtol;            /* element passes when abs <= atol + rtol * max(|a|, |n|) */
-	double atol;
-	int atol_scaled;        /* nonzero: the atol used is atol * max(1, |loss|) (the default) */
+	double step;            /* > 0: first step h0; 0: per element, cbrt(eps) * max(1, |theta_i|);
+	                           smaller or larger steps h0 * 4^k are tried when h0 cannot
+	                           decide (README.md, "Steps") */
+	double rtol;            /* element passes when abs <= atol + noise + rtol * max(|a|, |n|) */
+	double atol;            /* noise: the estimated rounding noise of the element's own
+	                           difference (README.md, "Tolerances") */
 	gc_method method;
 	unsigned jobs;          /* worker threads; 0: the number of processors */
 	size_t sample;          /* > 0: check only this many elements per tensor, chosen at random */
@@ -75,7 +77,7 @@ typedef struct gc_options {
 	void *progress_arg;
 } gc_options;
 
-/* Fills *o with the defaults: step 0, rtol GC_DEFAULT_RTOL, atol GC_DEFAULT_ATOL scaled,
+/* Fills *o with the defaults: step 0, rtol GC_DEFAULT_RTOL, atol GC_DEFAULT_ATOL,
  * central method, jobs 0, no sample, not fast, seed 0, no shard, show GC_DEFAULT_SHOW. */
 void gc_options_init(gc_options *o);
 
@@ -121,7 +123,7 @@ typedef struct gc_problem {
 	size_t n;               /* number of parameters */
 	const double *theta;    /* (n) the point at which the gradient is checked */
 	const double *grad;     /* (n) the claimed (analytic) gradient */
-	double loss;            /* the loss at theta (scales atol; reported) */
+	double loss;            /* the loss at theta (reported) */
 	gc_fn f;                /* at least one of f and moved; fast mode needs f */
 	gc_moved_fn moved;      /* preferred for element-by-element checks when given */
 	gc_moved_many_fn moved_many;    /* optional with moved: central differences of a
@@ -132,34 +134,44 @@ typedef struct gc_problem {
 	size_t n_tensors;           /* NULL/0: one tensor "theta" of n x 1 */
 	size_t batch;           /* optional, names scale factors in diagnoses (0: unknown) */
 	size_t outputs;         /* optional, likewise */
+	double noise;           /* optional: the rounding error of one evaluation of the loss
+	                           (0: 4 eps |L|); see README.md, "Tolerances" */
 } gc_problem;
 
 typedef enum gc_verdict {
 	GC_ELEM_PASS,
 	GC_ELEM_FAIL,
-	GC_ELEM_KINK,           /* the +-h step crossed a kink: reported, never a failure */
-	GC_ELEM_SKIPPED         /* not checked (sample, shard or fast mode) */
+	GC_ELEM_KINK,           /* every step crossed a kink and the claim lies between the two
+	                           one-sided slopes (outside them is GC_ELEM_FAIL) */
+	GC_ELEM_SKIPPED,        /* not checked (sample, shard or fast mode) */
+	GC_ELEM_UNRELIABLE      /* the finite differences could not decide: neither pass nor fail */
 } gc_verdict;
 
 typedef struct gc_element {
 	size_t index;           /* index into theta (fast mode: the direction's number) */
 	double analytic;        /* a: the claimed gradient */
-	double numeric;         /* n: the finite difference */
+	double numeric;         /* n: the finite difference (Richardson's extrapolation of two
+	                           steps when one did not settle it; at a kink the nearest
+	                           point between the one-sided slopes) */
 	double abs_err;         /* |a - n| */
 	double rel_err;         /* |a - n| / max(|a|, |n|), 0 when both are 0 */
-	double est_err;         /* five-point: the rule's error estimate; central: 0 */
-	double step;            /* the step h used */
+	double est_err;         /* the estimated error of n: rounding noise plus the spread
+	                           between steps (five-point: plus the rule's estimate) */
+	double step;            /* the step h used (the smaller one of a Richardson pair) */
 	gc_verdict verdict;
 } gc_element;
 
 typedef struct gc_tensor_result {
 	gc_tensor tensor;
-	size_t checked;         /* elements (or directions, in fast mode) compared */
+	size_t checked;         /* elements (or directions) compared */
 	size_t failed;
 	size_t kinks;
-	double max_rel, max_abs;        /* over checked non-kink elements */
+	double max_rel, max_abs;        /* over checked elements that are not kinks */
 	gc_element *worst;      /* failing elements, worst (largest rel) first, at most show */
 	size_t n_worst;
+	size_t unreliable;      /* elements (or directions) neither passed nor failed */
+	int directions;         /* nonzero: the counts and worst list are of random directions
+	                           (fast mode), not elements */
 } gc_tensor_result;
 
 typedef enum gc_diag_kind {
@@ -181,15 +193,17 @@ typedef struct gc_diagnosis {
 typedef struct gc_result {
 	size_t n;
 	gc_element *elements;   /* (n) every element, GC_ELEM_SKIPPED where not checked;
-	                           NULL in fast mode (directions are not elements) */
+	                           NULL in fast mode unless a tensor was checked element
+	                           by element */
 	gc_tensor_result *tensors;
 	size_t n_tensors;
 	gc_diagnosis *diagnoses;
 	size_t n_diagnoses;
 	size_t checked, failed, kinks;
-	double atol_used;       /* the absolute tolerance after scaling */
+	double atol_used;       /* the absolute tolerance added to each element's noise */
 	double rtol_used;
 	size_t batch, outputs;  /* copied from the problem, for gc_diagnose */
+	size_t unreliable;      /* elements (or directions) neither passed nor failed */
 } gc_result;
 
 /* Checks p->grad against finite differences of the problem.  On success *out owns
@@ -216,7 +230,7 @@ void gc_tensor_keep_worst(gc_tensor_result *tr, gc_element *fails, size_t nfail,
 const char *gc_diag_kind_name(gc_diag_kind k);
 
 /* Names as reports and the command line spell them: "central", "five-point"; "pass",
- * "fail", "kink", "skipped" ("unknown" for a value outside the enum).  The parsers
+ * "fail", "kink", "skipped", "unreliable" ("unknown" for a value outside the enum).  The parsers
  * return GC_OK and set *out, or GC_EINVAL for any other string (or NULL). */
 const char *gc_method_name(gc_method m);
 int gc_method_parse(const char *s, gc_method *out);

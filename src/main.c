@@ -47,11 +47,13 @@ static const char usage_text[] =
 "                   and write a class report (README, \"Grading a class\")\n"
 "\n"
 "Options of check (a case's check block overrides the first four):\n"
-"  --step H         finite-difference step (default: per element,\n"
-"                   cbrt(DBL_EPSILON) * max(1, |theta_i|))\n"
+"  --step H         first finite-difference step (default: per element,\n"
+"                   cbrt(DBL_EPSILON) * max(1, |theta_i|)); steps H * 4^k are\n"
+"                   tried when H cannot decide\n"
 "  --rtol R         relative tolerance (default 1e-6)\n"
-"  --atol A         absolute tolerance (default 1e-9 * max(1, |loss|)); an element\n"
-"                   passes when |a - n| <= atol + rtol * max(|a|, |n|)\n"
+"  --atol A         absolute tolerance (default 0); an element passes when\n"
+"                   |a - n| <= atol + noise + rtol * max(|a|, |n|), noise being\n"
+"                   the rounding noise of its own finite difference\n"
 "  --method M       central (default) or five-point (higher-order rule with an\n"
 "                   error estimate)\n"
 "  --exec CMD       check an external implementation: run /bin/sh -c CMD with the\n"
@@ -363,7 +365,6 @@ static void parse_option(int opt, const char *arg, cli *c)
 	case OPT_RTOL: o->rtol = parse_positive("--rtol", arg, 1); break;
 	case OPT_ATOL:
 		o->atol = parse_positive("--atol", arg, 1);
-		o->atol_scaled = 0;
 		break;
 	case OPT_METHOD:
 		if (gc_method_parse(arg, &o->method) != GC_OK)

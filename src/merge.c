@@ -299,9 +299,6 @@ static int read_options(gc_shard *s, gc_options *o)
 	    get_nullable(j, opt, "atol", 0, &o->atol) || get_nullable(j, opt, "sample", 0, &d))
 		return -1;
 	o->sample = d > 0 ? (size_t)d : 0;
-	if (!(m = get_typed(j, opt, "atol_scaled", cJSON_IsBool, "true or false")))
-		return -1;
-	o->atol_scaled = cJSON_IsTrue(m);
 	if (!(m = get_typed(j, opt, "fast", cJSON_IsBool, "true or false")))
 		return -1;
 	o->fast = cJSON_IsTrue(m);
@@ -326,11 +323,12 @@ static int read_options(gc_shard *s, gc_options *o)
 
 static void add_totals(gc_result *r)
 {
-	r->checked = r->failed = r->kinks = 0;
+	r->checked = r->failed = r->kinks = r->unreliable = 0;
 	for (size_t t = 0; t < r->n_tensors; t++) {
 		r->checked += r->tensors[t].checked;
 		r->failed += r->tensors[t].failed;
 		r->kinks += r->tensors[t].kinks;
+		r->unreliable += r->tensors[t].unreliable;
 	}
 }
 
@@ -519,13 +517,13 @@ static int read_elements(gc_jctx *j, const cJSON *c, gc_result *r)
 	return 0;
 }
 
-static int read_worst_entry(gc_jctx *j, const cJSON *node, gc_element *e)
+static int read_worst_entry(gc_jctx *j, const cJSON *node, int directions, gc_element *e)
 {
 	const cJSON *est;
 
 	if (!cJSON_IsObject(node))
 		return gc_jfail(j, "expected an object, got %s", gc_json_kind(node));
-	if (get_size(j, node, "direction", 9007199254740992.0, &e->index) ||
+	if (get_size(j, node, directions ? "direction" : "flat", 9007199254740992.0, &e->index) ||
 	    get_nullable(j, node, "analytic", NAN, &e->analytic) ||
 	    get_nullable(j, node, "numeric", NAN, &e->numeric) ||
 	    get_nullable(j, node, "abs", INFINITY, &e->abs_err) ||
@@ -545,20 +543,27 @@ static int read_worst_entry(gc_jctx *j, const cJSON *node, gc_element *e)
 static int unite_tensor(gc_jctx *j, const cJSON *node, gc_tensor_result *tr,
                         gc_element **fails, size_t *nfail)
 {
-	size_t checked, failed, kinks, w = 0;
+	size_t checked, failed, kinks, unreliable, w = 0;
 	double max_rel, max_abs;
-	const cJSON *worst, *e;
+	const cJSON *worst, *e, *dirs;
 
 	if (get_size(j, node, "checked", 9007199254740992.0, &checked) ||
 	    get_size(j, node, "failed", 9007199254740992.0, &failed) ||
 	    get_size(j, node, "kinks", 9007199254740992.0, &kinks) ||
+	    get_size(j, node, "unreliable", 9007199254740992.0, &unreliable) ||
 	    get_nullable(j, node, "max_rel", INFINITY, &max_rel) ||
 	    get_nullable(j, node, "max_abs", INFINITY, &max_abs) ||
 	    !(worst = get_typed(j, node, "worst", cJSON_IsArray, "an array")))
 		return -1;
+	/* a tensor checked element by element after its directions (README.md, "Fast mode") */
+	if (!(dirs = get_typed(j, node, "directions", cJSON_IsBool, "true or false")))
+		return -1;
+	if (checked || !tr->checked)
+		tr->directions = cJSON_IsTrue(dirs);
 	tr->checked += checked;
 	tr->failed += failed;
 	tr->kinks += kinks;
+	tr->unreliable += unreliable;
 	tr->max_rel = fmax(tr->max_rel, max_rel);
 	tr->max_abs = fmax(tr->max_abs, max_abs);
 	size_t more = (size_t)cJSON_GetArraySize(worst);
@@ -569,7 +574,7 @@ static int unite_tensor(gc_jctx *j, const cJSON *node, gc_tensor_result *tr,
 	gc_jpath_push_key(&j->path, "worst");
 	cJSON_ArrayForEach(e, worst) {
 		gc_jpath_push_index(&j->path, w++);
-		if (read_worst_entry(j, e, &(*fails)[*nfail]))
+		if (read_worst_entry(j, e, tr->directions, &(*fails)[*nfail]))
 			return -1;
 		gc_jpath_pop(&j->path);
 		++*nfail;

@@ -11,7 +11,7 @@ static const char *const method_names[] = {
 
 static const char *const verdict_names[] = {
 	[GC_ELEM_PASS] = "pass", [GC_ELEM_FAIL] = "fail", [GC_ELEM_KINK] = "kink",
-	[GC_ELEM_SKIPPED] = "skipped"
+	[GC_ELEM_SKIPPED] = "skipped", [GC_ELEM_UNRELIABLE] = "unreliable"
 };
 
 /* The index of s in names (n entries), or -1. */

@@ -12,6 +12,7 @@
  * forward pass the loss differs by rounding only (a few eps |L|, tested in
  * tests/test_incremental.c); timings are in tests/bench/. */
 #include <limits.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1421,6 +1422,48 @@ int gc_net_kink(void *ctx, const double *theta, size_t i, double h)
 		kink = kink_either(tmp, i, h);
 	gc_net_free(tmp);
 	return kink;
+}
+
+double gc_net_noise(const gc_net *net)
+{
+	const gc_case *c = net->c;
+	size_t B = c->batch, m = c->sizes[c->n_layers], n = B * m;
+	double base = gc_net_base_loss(net), noise = 4 * DBL_EPSILON * fabs(base), k;
+	double *mag_theta = malloc(c->n_params * sizeof *mag_theta);
+	double *mag_x = malloc(B * c->sizes[0] * sizeof *mag_x);
+	double *y = malloc(n * sizeof *y), *mag_y = malloc(n * sizeof *mag_y);
+	gc_net *tmp = NULL;
+
+	switch (c->loss) {
+	case GC_LOSS_SSE: k = 2; break;
+	case GC_LOSS_HALF_SSE: k = 1; break;
+	case GC_LOSS_MSE: k = 2 / (double)n; break;
+	default: k = 0; break;         /* bounded outputs: no cancellation in y - t */
+	}
+	if (k == 0 || !mag_theta || !mag_x || !y || !mag_y)
+		goto out;
+	for (size_t i = 0; i < c->n_params; i++)
+		mag_theta[i] = fabs(c->theta[i]);
+	for (size_t i = 0; i < B * c->sizes[0]; i++)
+		mag_x[i] = fabs(c->inputs[i]);
+	gc_case at = *c;
+	at.theta = mag_theta;
+	at.inputs = mag_x;
+	if (gc_net_create(&at, 1, &tmp) != GC_OK)
+		goto out;
+	gc_net_loss_at(net, c->theta, y);
+	gc_net_loss_at(tmp, mag_theta, mag_y);
+	/* y carries an error of about eps * (its terms' magnitudes); L moves by dL/dy times that */
+	for (size_t i = 0; i < n; i++)
+		noise += 4 * DBL_EPSILON * k * fabs(y[i] - c->targets[i]) *
+		         (fabs(mag_y[i]) + fabs(c->targets[i]));
+out:
+	gc_net_free(tmp);
+	free(mag_theta);
+	free(mag_x);
+	free(y);
+	free(mag_y);
+	return noise;
 }
 
 /* ---- backpropagation ---------------------------------------------------------- */

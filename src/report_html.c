@@ -143,7 +143,7 @@ static void block_scan(const gc_element *el, size_t cols, block *b)
 				b->kinks++;
 				if (worse(e, worst_kink))
 					worst_kink = e;
-			} else if (e->verdict == GC_ELEM_PASS) {
+			} else if (e->verdict == GC_ELEM_PASS || e->verdict == GC_ELEM_UNRELIABLE) {
 				if (worse(e, worst_pass))
 					worst_pass = e;
 			}
@@ -489,8 +489,9 @@ static void write_case(FILE *out, const gc_case_report *c, size_t case_no)
 	}
 	if (res)
 		fprintf(out, "<p class=\"meta\">%zu parameters, loss %.6g, %zu checked, %zu failed, "
-			"%zu kink%s; rtol %.3g, atol %.3g</p>\n", c->n_params, c->loss, res->checked,
-			res->failed, res->kinks, plural(res->kinks), res->rtol_used, res->atol_used);
+			"%zu kink%s, %zu unreliable; rtol %.3g, atol %.3g + noise</p>\n", c->n_params,
+			c->loss, res->checked, res->failed, res->kinks, plural(res->kinks),
+			res->unreliable, res->rtol_used, res->atol_used);
 	if (c->n_notes) {
 		fputs("<ul class=\"notes\">\n", out);
 		for (size_t i = 0; i < c->n_notes; i++) {
@@ -536,8 +537,7 @@ static void write_top(FILE *out, const gc_case_report *cases, size_t n, const gc
 	fprintf(out, "<p class=\"meta\">%zu case%s, %zu with errors; gradcheck %s", n,
 		plural(n), errors, GC_VERSION);
 	if (o)
-		fprintf(out, "; rtol %.3g, atol %.3g%s", o->rtol, o->atol,
-			o->atol_scaled ? " &#215; max(1, |loss|)" : "");
+		fprintf(out, "; rtol %.3g, atol %.3g + noise", o->rtol, o->atol);
 	fputs("</p>\n</header>\n", out);
 	if (n < 2)
 		return;

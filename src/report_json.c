@@ -70,7 +70,6 @@ static cJSON *options_node(const gc_options *o)
 	rc = add_item(obj, "step", o->step > 0 ? gc_json_exact_number(o->step) : cJSON_CreateNull());
 	rc |= add_double(obj, "rtol", o->rtol);
 	rc |= add_double(obj, "atol", o->atol);
-	rc |= add_item(obj, "atol_scaled", cJSON_CreateBool(o->atol_scaled != 0));
 	rc |= add_string(obj, "method", gc_method_name(o->method));
 	rc |= add_item(obj, "sample", o->sample ? cJSON_CreateNumber((double)o->sample)
 	                                        : cJSON_CreateNull());
@@ -174,7 +173,7 @@ static cJSON *shape_node(const gc_tensor *t)
 static cJSON *tensor_node(const gc_result *r, const gc_tensor_result *tr, const gc_options *o)
 {
 	cJSON *obj = cJSON_CreateObject(), *worst = cJSON_CreateArray();
-	int fast = r->elements == NULL;
+	int fast = tr->directions;
 	int five = o->method == GC_METHOD_FIVE_POINT;
 	int rc = !obj || !worst;
 
@@ -195,8 +194,11 @@ static cJSON *tensor_node(const gc_result *r, const gc_tensor_result *tr, const 
 	rc |= add_size(obj, "checked", tr->checked);
 	rc |= add_size(obj, "failed", tr->failed);
 	rc |= add_size(obj, "kinks", tr->kinks);
+	rc |= add_size(obj, "unreliable", tr->unreliable);
+	if (o->fast)
+		rc |= add_item(obj, "directions", cJSON_CreateBool(fast));
 	rc |= add_item(obj, "worst", worst);
-	if (!rc && o->shard_count > 1 && !fast)
+	if (!rc && o->shard_count > 1 && !o->fast)
 		rc = add_item(obj, "elements", elements_node(r, &tr->tensor));
 	if (rc) {
 		cJSON_Delete(obj);
@@ -247,6 +249,7 @@ static int add_result(cJSON *obj, const gc_result *r, const gc_options *o)
 		rc |= add_size(obj, "checked", r->checked);
 		rc |= add_size(obj, "failed", r->failed);
 		rc |= add_size(obj, "kinks", r->kinks);
+		rc |= add_size(obj, "unreliable", r->unreliable);
 		if (r->batch)
 			rc |= add_size(obj, "batch", r->batch);
 		if (r->outputs)

@@ -87,7 +87,7 @@ static void failure_message(FILE *out, const gc_case_report *c)
 		if (tr->failed == 0)
 			continue;
 		fprintf(out, "%s%s: %zu of %zu %s fail", sep, tr->tensor.name, tr->failed,
-		        tr->checked, r->elements ? "elements" : "directions");
+		        tr->checked, tr->directions ? "directions" : "elements");
 		sep = "; ";
 	}
 	for (size_t d = 0; r && d < r->n_diagnoses; d++) {
@@ -156,8 +156,15 @@ int gc_report_junit(FILE *out, const gc_case_report *cases, size_t n, const gc_o
 		const gc_case_report *c = &cases[i];
 		fputs("    <testcase classname=\"gradcheck\" name=\"", out);
 		xml_escape(out, c->name, 1, 0);
-		if (c->status == GC_CASE_PASS) {
+		if (c->status == GC_CASE_PASS && !(c->result && c->result->unreliable)) {
 			fputs("\"/>\n", out);
+			continue;
+		}
+		if (c->status == GC_CASE_PASS) {
+			/* passed, with elements the finite differences could not decide */
+			fprintf(out, "\">\n      <system-out>%zu of %zu checked unreliable "
+			        "(the finite differences could not decide)</system-out>\n"
+			        "    </testcase>\n", c->result->unreliable, c->result->checked);
 			continue;
 		}
 		fputs("\">\n", out);

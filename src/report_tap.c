@@ -133,6 +133,9 @@ int gc_report_tap(FILE *out, const gc_case_report *cases, size_t n, const gc_opt
 		fputc('\n', out);
 		if (c->status != GC_CASE_PASS)
 			yaml_block(out, c);
+		if (c->status != GC_CASE_ERROR && c->result && c->result->unreliable)
+			fprintf(out, "# %zu of %zu checked unreliable (the finite differences could "
+			        "not decide)\n", c->result->unreliable, c->result->checked);
 	}
 	return ferror(out) ? GC_EIO : GC_OK;
 }

@@ -24,11 +24,16 @@ static void print_tensor_table(FILE *out, const gc_result *r)
 	}
 }
 
-static void print_worst(FILE *out, const gc_result *r, int fast)
+static void print_worst(FILE *out, const gc_result *r)
 {
 	for (size_t t = 0; t < r->n_tensors; t++) {
 		const gc_tensor_result *tr = &r->tensors[t];
+		int fast = tr->directions;
 
+		if (tr->unreliable)
+			fprintf(out, "  %s: %zu of %zu %s unreliable (the finite differences could not "
+			        "decide)\n", tr->tensor.name, tr->unreliable, tr->checked,
+			        fast ? "directions" : "elements");
 		if (tr->n_worst == 0)
 			continue;
 		fprintf(out, "  %s: %zu of %zu %s fail, worst:\n", tr->tensor.name, tr->failed,
@@ -51,6 +56,7 @@ static void print_worst(FILE *out, const gc_result *r, int fast)
 
 int gc_report_text_case(FILE *out, const gc_case_report *c, const gc_options *o)
 {
+	(void)o;
 	fprintf(out, "%s %s", gc_case_status_label(c->status), c->name);
 	if (c->status == GC_CASE_ERROR) {
 		fprintf(out, ": %s\n", c->error ? c->error : "error");
@@ -59,7 +65,7 @@ int gc_report_text_case(FILE *out, const gc_case_report *c, const gc_options *o)
 	fprintf(out, ": %zu parameters, loss %.10g\n", c->n_params, c->loss);
 	if (c->result) {
 		print_tensor_table(out, c->result);
-		print_worst(out, c->result, o && o->fast);
+		print_worst(out, c->result);
 		for (size_t d = 0; d < c->result->n_diagnoses; d++)
 			fprintf(out, "  diagnosis (%s): %s\n",
 			        gc_diag_kind_name(c->result->diagnoses[d].kind),

@@ -74,10 +74,8 @@ static gc_options case_options(const gc_run_options *ro, const gc_case *c)
 		o.step = c->check.step;
 	if (c->check.has_rtol)
 		o.rtol = c->check.rtol;
-	if (c->check.has_atol) {
+	if (c->check.has_atol)
 		o.atol = c->check.atol;
-		o.atol_scaled = 0;
-	}
 	if (c->check.has_method)
 		o.method = c->check.method;
 	o.jobs = gc_options_jobs(&o);
@@ -364,7 +362,7 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 		.f = gc_net_fn, .moved = gc_net_moved_loss, .moved_many = gc_net_moved_many,
 		.kink = gc_net_kink, .ctx = net,
 		.tensors = c->tensors, .n_tensors = c->n_tensors,
-		.batch = c->batch, .outputs = c->sizes[c->n_layers],
+		.batch = c->batch, .outputs = c->sizes[c->n_layers], .noise = gc_net_noise(net),
 	};
 	if ((rc = gc_check(&p, &out->used, &out->result)) != GC_OK) {
 		gc_error_set(&err, "%s", gc_strerror(rc));

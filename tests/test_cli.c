@@ -218,8 +218,9 @@ START_TEST(test_expect_mismatch_fails)
 }
 END_TEST
 
-/* relu pre-activation 1e-8 above zero: a step of ~6e-6 crosses it, so W1 and b1 are
- * kinks (their one-sided slopes differ), not failures. */
+/* relu pre-activation 1e-8 above zero: a step of ~6e-6 crosses it, so the steps shrink
+ * below 1e-8 and W1 and b1 pass.  At exactly zero every step crosses: the claims are
+ * judged between the one-sided slopes (kinks), and a claim outside them fails. */
 START_TEST(test_kink_is_not_a_failure)
 {
 	char *path = cli_temp_file(
@@ -229,9 +230,29 @@ START_TEST(test_kink_is_not_a_failure)
 	cli_run r = cli_gradcheck("%s", path);
 
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_msg(strstr(r.out, "  W1       1x1") || strstr(r.out, "  W1       1 "), "%s", r.out);
-	ck_assert_ptr_nonnull(strstr(r.out, "0      1\n  b1"));
+	ck_assert_msg(strstr(r.out, "0      0\n  b1       1 ") != NULL, "%s", r.out);
 	cli_free(&r);
+	unlink(path);
+	free(path);
+
+	/* z1 = 1 * 1 - 1 = 0 exactly: dL/db1 is 0 from below and 2 * 2 * (0 - 3) = -12 above */
+	path = cli_temp_file(
+		"{\"layers\": [1, 1, 1], \"activations\": [\"relu\", \"identity\"], \"loss\": \"sse\",\n"
+		" \"params\": {\"weights\": [[[1]], [[2]]], \"biases\": [[-1], [0]]},\n"
+		" \"inputs\": [1], \"targets\": [3]}\n", ".json");
+	r = cli_gradcheck("%s", path);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "0      1\n  b1       1 ") != NULL, "%s", r.out);
+	cli_free(&r);
+	char *grad = cli_temp_file("{\"gradients\": {\"weights\": [[[0]], [[0]]], "
+	                           "\"biases\": [[-13], [-6]]}}", ".json");
+	r = cli_gradcheck("--grad %s %s", grad, path);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.out, "b1: 1 of 1 elements fail") != NULL, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "b1[0]                      -13      -11.99999") != NULL, "%s", r.out);
+	cli_free(&r);
+	unlink(grad);
+	free(grad);
 	unlink(path);
 	free(path);
 }

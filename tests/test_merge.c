@@ -380,6 +380,7 @@ static gc_result *fast_result(unsigned k)
 			fast_tensor(t, &r->tensors[t]);
 		else
 			r->tensors[t].tensor = f_tensors[t];
+		r->tensors[t].directions = 1;   /* as gc_check leaves a fast tensor */
 		r->checked += r->tensors[t].checked;
 		r->failed += r->tensors[t].failed;
 	}
