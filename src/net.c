@@ -44,7 +44,9 @@ typedef struct net_scratch {
 /* The fused path of the moved-loss hook for units of layer L-2 (README "Speed"):
  * layer m = L-1's cached coefficients in the kernel's form. */
 typedef struct net_fused {
-	gc_fused_fn fn;         /* NULL: the reference path for every move */
+	int mid, rank1;         /* whether the path covers units of layer L-2, of L-1 */
+	int on;                 /* 0: forced to the reference path (gc_net_set_kernel) */
+	gc_fused_fn fn;         /* the kernel (layer L-2); NULL: the reference path */
 	gc_kernel_isa isa;
 	gc_fused_kind kind;
 	double *c0, *c1, *c2;   /* (B, n_m) coefficients of layer m's units */
@@ -53,7 +55,8 @@ typedef struct net_fused {
 	double *margin;         /* (B) relu: the least -z over inactive units (a move of the
 	                           moved unit's activation by less than margin / max|W_m[u,:]|
 	                           turns none on); INFINITY otherwise */
-	double *wl;             /* (n_m, nout) W_L as (n_m, n_L), zero columns past n_L */
+	double *wl;             /* (n_m, nout) W_L as (n_m, n_L), zero columns past n_L
+	                           (n_m = n_{L-1} for both paths) */
 	size_t nout;            /* n_L rounded up to even */
 	int squares;            /* identity output, sse / half_sse / mse: squares_sample() */
 	double *mem;
@@ -842,22 +845,53 @@ static void squares_sample(const gc_net *net, size_t b, const double *dz,
 	}
 }
 
-/* Moves P (<= GC_FUSED_LANES) of unit u of layer L-2: input j[p] (SIZE_MAX: the
- * bias) by delta[p]; writes loss[p] and kink[p]. */
-static void fused_block(const gc_net *net, net_scratch *s, size_t u, size_t P,
+/* The kernel's call for sample b: d, the moved unit's change per lane; wu, its
+ * weights into layer m = L-1; wmax = max |wu| for tanh and sigmoid (the Taylor
+ * polynomial when every |dz_m| is below GC_TAYLOR_DZ), NaN otherwise. */
+static void fused_mid(const gc_net *net, net_scratch *s, size_t b, size_t P, const double *d,
+                      const double *wu, double wmax, unsigned char *bad)
+{
+	const net_fused *fu = &net->fused;
+	size_t e = b * net->c->sizes[net->L - 1];
+	gc_fused_call call = {
+		.kind = fu->kind, .lanes = P, .d = d, .wu = wu,
+		.c0 = fu->c0 + e, .c1 = fu->c1 + e, .c2 = fu->c2 + e, .c3 = fu->c2 + e,
+		.ks = s->ks + e, .nk = s->nks[b], .wl = fu->wl, .nout = fu->nout,
+		.dz = s->fdz, .bad = bad,
+	};
+	double dmax = 0;
+
+	/* every |dz_m| <= |d| max|wu| (rounding is monotone) */
+	for (size_t p = 0; p < P; p++)
+		if (!bad[p])
+			dmax = max_abs(dmax, d[p]);
+	if (dmax * wmax < GC_TAYLOR_DZ) {
+		call.kind = GC_FUSED_TAYLOR;
+		call.c0 = fu->tc[0] + e;
+		call.c1 = fu->tc[1] + e;
+		call.c2 = fu->tc[2] + e;
+		call.c3 = fu->tc[3] + e;
+	}
+	fu->fn(&call);
+}
+
+/* Moves P (<= GC_FUSED_LANES) of unit u of layer k (L-2: the kernel; L-1: the
+ * rank-1 change dz_L = d W_L[u, :] of the output, as moved_hidden() forms it):
+ * input j[p] (SIZE_MAX: the bias) by delta[p]; writes loss[p] and kink[p]. */
+static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, size_t P,
                         const size_t *idx, const size_t *j, const double *delta,
                         double *loss, int *kink)
 {
 	const gc_case *c = net->c;
 	const net_fused *fu = &net->fused;
-	size_t B = net->B, L = net->L, k = L - 2, m = L - 1;
+	size_t B = net->B, L = net->L, m = k + 1;
 	size_t nin = c->sizes[k - 1], n = c->sizes[k], nm = c->sizes[m], nL = c->sizes[L];
 	const gc_activation *fk = &c->act[k - 1], *fm = &c->act[m - 1], *fL = &c->act[L - 1];
-	const double *x = net->a[k - 1], *wu = net->wio[m] + u * nm;
+	const double *x = net->a[k - 1], *wu = m < L ? net->wio[m] + u * nm : fu->wl + u * fu->nout;
 	double wmax = net->wmax[m][u], sum[GC_FUSED_LANES];
 	unsigned char bad[GC_FUSED_LANES] = { 0 }, changed[GC_FUSED_LANES] = { 0 };
-	int smooth = fm->kind == GC_ACT_TANH || fm->kind == GC_ACT_SIGMOID;
-	int relu = fm->kind == GC_ACT_RELU;
+	int smooth = m < L && (fm->kind == GC_ACT_TANH || fm->kind == GC_ACT_SIGMOID);
+	int relu = m < L && fm->kind == GC_ACT_RELU;
 
 	/* unit u's change per sample and lane, and the lanes the kernel cannot do */
 	for (size_t b = 0; b < B; b++) {
@@ -885,33 +919,19 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t u, size_t P,
 		sum[p] = 0;
 		todo += p < P && changed[p] && !bad[p];
 	}
-	if (todo) {
+	if (todo && m < L)
 		fused_lists(net, s, u);
+	if (todo) {
 		double *zr = s->frow, *ar = s->frow + nL;
 		for (size_t b = 0; b < B; b++) {
 			const double *d = s->fd + b * GC_FUSED_LANES, *z0 = net->z[L] + b * nL;
-			size_t e = b * nm;
-			gc_fused_call call = {
-				.kind = fu->kind, .lanes = P, .d = d, .wu = wu,
-				.c0 = fu->c0 + e, .c1 = fu->c1 + e, .c2 = fu->c2 + e, .c3 = fu->c2 + e,
-				.ks = s->ks + e, .nk = s->nks[b], .wl = fu->wl, .nout = fu->nout,
-				.dz = s->fdz, .bad = bad,
-			};
-			if (smooth) {
-				/* every |dz_m| <= |d| max|W_m[u,:]| (rounding is monotone) */
-				double dmax = 0;
-				for (size_t p = 0; p < P; p++)
-					if (!bad[p])
-						dmax = max_abs(dmax, d[p]);
-				if (dmax * wmax < GC_TAYLOR_DZ) {
-					call.kind = GC_FUSED_TAYLOR;
-					call.c0 = fu->tc[0] + e;
-					call.c1 = fu->tc[1] + e;
-					call.c2 = fu->tc[2] + e;
-					call.c3 = fu->tc[3] + e;
-				}
+			if (m < L) {
+				fused_mid(net, s, b, P, d, wu, wmax * (smooth ? 1 : NAN), bad);
+			} else {
+				for (size_t v = 0; v < nL; v++)
+					for (size_t p = 0; p < GC_FUSED_LANES; p++)
+						s->fdz[v * GC_FUSED_LANES + p] = d[p] * wu[v];
 			}
-			fu->fn(&call);
 			if (fu->squares) {
 				squares_sample(net, b, s->fdz, sum);
 				continue;
@@ -974,10 +994,14 @@ static int fused_setup(gc_net *net)
 
 	fu->fn = NULL;
 	fu->isa = GC_KERNEL_REFERENCE;
-	if (L < 3)
-		return GC_OK;
+	fu->mid = fu->rank1 = fu->on = 0;
+	if (L < 2 || !all_finite(c->theta, c->n_params) || !all_finite(net->cache, cache_cells(net))
+	    || !all_finite(c->inputs, B * c->sizes[0]))
+		return GC_OK;   /* NaN and infinity: the reference path's own handling */
 	size_t m = L - 1, nm = c->sizes[m], nL = c->sizes[L];
 	const gc_activation *f = &c->act[m - 1];
+	fu->nout = nL + (nL & 1);
+	fu->mid = L >= 3 && nm <= UINT_MAX;
 	switch (f->kind) {
 	case GC_ACT_IDENTITY:
 		fu->kind = GC_FUSED_IDENTITY;
@@ -993,13 +1017,11 @@ static int fused_setup(gc_net *net)
 		fu->kind = GC_FUSED_PIECEWISE;
 		break;
 	default:
-		return GC_OK;
+		fu->mid = 0;
+		break;
 	}
-	if (nm > UINT_MAX)
-		return GC_OK;
-	fu->nout = nL + (nL & 1);
-	/* 7 B nm + B + nm nout doubles and B nm bytes: a few times the cached layers and
-	 * weights, whose sizes were checked */
+	/* (7 B nm + B, for the kernel) + nm nout doubles and B nm bytes: a few times the
+	 * cached layers and weights, whose sizes were checked */
 	size_t doubles, cells;
 	if (mul_size(B, nm, &cells) || mul_size(cells, 7, &doubles)
 	    || add_size(doubles, B + nm * fu->nout, &doubles) || doubles > SIZE_MAX / 9)
@@ -1007,14 +1029,23 @@ static int fused_setup(gc_net *net)
 	fu->mem = malloc(doubles * sizeof *fu->mem + B * nm);
 	if (!fu->mem)
 		return GC_ENOMEM;
-	fu->c0 = fu->mem;
+	fu->wl = fu->mem;
+	for (size_t i = 0; i < nm; i++)
+		for (size_t v = 0; v < fu->nout; v++)
+			fu->wl[i * fu->nout + v] = v < nL ? net->wio[L][i * nL + v] : 0.0;
+	fu->squares = c->act[L - 1].kind == GC_ACT_IDENTITY
+	              && (c->loss == GC_LOSS_SSE || c->loss == GC_LOSS_HALF_SSE
+	                  || c->loss == GC_LOSS_MSE);
+	fu->rank1 = fu->on = 1;
+	if (!fu->mid)
+		return GC_OK;
+	fu->c0 = fu->wl + nm * fu->nout;
 	fu->c1 = fu->c0 + B * nm;
 	fu->c2 = fu->c1 + B * nm;
 	for (int d = 0; d < 4; d++)
 		fu->tc[d] = fu->c2 + (size_t)(d + 1) * B * nm;
 	fu->margin = fu->tc[3] + B * nm;
-	fu->wl = fu->margin + B;
-	fu->live = (unsigned char *)(fu->wl + nm * fu->nout);
+	fu->live = (unsigned char *)(fu->margin + B);
 	for (size_t b = 0; b < B; b++) {
 		double margin = INFINITY;
 		for (size_t i = 0; i < nm; i++) {
@@ -1054,15 +1085,6 @@ static int fused_setup(gc_net *net)
 		}
 		fu->margin[b] = margin;
 	}
-	for (size_t i = 0; i < nm; i++)
-		for (size_t v = 0; v < fu->nout; v++)
-			fu->wl[i * fu->nout + v] = v < nL ? net->wio[L][i * nL + v] : 0.0;
-	fu->squares = c->act[L - 1].kind == GC_ACT_IDENTITY
-	              && (c->loss == GC_LOSS_SSE || c->loss == GC_LOSS_HALF_SSE
-	                  || c->loss == GC_LOSS_MSE);
-	if (!all_finite(c->theta, c->n_params) || !all_finite(net->cache, cache_cells(net))
-	    || !all_finite(c->inputs, B * c->sizes[0]))
-		return GC_OK;   /* NaN and infinity: the reference path's own handling */
 	fu->fn = gc_fused_kernel(GC_KERNEL_AUTO, &fu->isa);
 	return GC_OK;
 }
@@ -1072,7 +1094,7 @@ static int fused_scratch(const gc_net *net, net_scratch *s)
 {
 	size_t B = net->B, L = net->L;
 
-	if (L < 3)
+	if (L < 2)
 		return GC_OK;
 	size_t nm = net->c->sizes[L - 1], nL = net->c->sizes[L];
 	size_t nout = nL + (nL & 1);
@@ -1335,7 +1357,8 @@ void gc_net_moved_many(void *ctx, unsigned worker, size_t n, const size_t *idx,
                        const double *delta, double *loss, int *kink)
 {
 	gc_net *net = ctx;
-	size_t L = net->L, k = L - 2, bl[GC_FUSED_LANES];
+	const net_fused *fu = &net->fused;
+	size_t L = net->L, bl[GC_FUSED_LANES];
 	net_scratch *s;
 
 	if (worker >= net->workers) {
@@ -1346,7 +1369,8 @@ void gc_net_moved_many(void *ctx, unsigned worker, size_t n, const size_t *idx,
 	s = &net->scratch[worker];
 	for (size_t e = 0; e < n;) {
 		param_loc p;
-		if (!net->fused.fn || locate(net, idx[e], &p) != 0 || p.k != k) {
+		if (!fu->on || locate(net, idx[e], &p) != 0
+		    || !((p.k + 2 == L && fu->fn) || (p.k + 1 == L && fu->rank1))) {
 			loss[e] = moved_eval(net, s, idx[e], delta[e], &kink[e]);
 			e++;
 			continue;
@@ -1355,24 +1379,24 @@ void gc_net_moved_many(void *ctx, unsigned worker, size_t n, const size_t *idx,
 		size_t P = 0;
 		param_loc q = p;
 		while (P < GC_FUSED_LANES && e + P < n && locate(net, idx[e + P], &q) == 0
-		       && q.k == k && q.u == p.u) {
+		       && q.k == p.k && q.u == p.u) {
 			bl[P] = q.bias ? SIZE_MAX : q.j;
 			P++;
 		}
-		fused_block(net, s, p.u, P, idx + e, bl, delta + e, loss + e, kink + e);
+		fused_block(net, s, p.k, p.u, P, idx + e, bl, delta + e, loss + e, kink + e);
 		e += P;
 	}
 }
 
 int gc_net_set_kernel(gc_net *net, gc_kernel_isa isa)
 {
-	if (!gc_fused_available(isa))
+	net_fused *fu = &net->fused;
+
+	if (!gc_fused_available(isa) || (!fu->mid && isa != GC_KERNEL_REFERENCE
+	                                  && isa != GC_KERNEL_AUTO))
 		return GC_EINVAL;
-	if (!net->fused.mem)            /* a net the fused path does not cover */
-		return isa == GC_KERNEL_REFERENCE || isa == GC_KERNEL_AUTO ? GC_OK : GC_EINVAL;
-	net->fused.fn = isa == GC_KERNEL_REFERENCE ? NULL : gc_fused_kernel(isa, &net->fused.isa);
-	if (isa == GC_KERNEL_REFERENCE)
-		net->fused.isa = GC_KERNEL_REFERENCE;
+	fu->on = isa != GC_KERNEL_REFERENCE;
+	fu->fn = fu->on && fu->mid ? gc_fused_kernel(isa, &fu->isa) : NULL;
 	return GC_OK;
 }
 
@@ -1387,7 +1411,7 @@ size_t gc_net_fused_moves(const gc_net *net)
 
 gc_kernel_isa gc_net_kernel(const gc_net *net)
 {
-	return net->fused.fn ? net->fused.isa : GC_KERNEL_REFERENCE;
+	return net->fused.on && net->fused.fn ? net->fused.isa : GC_KERNEL_REFERENCE;
 }
 
 /* Kink flags of the moves +h and -h from the cached state of net. */

@@ -5,9 +5,11 @@
  * sigmoid with softmax + cross-entropy, ...), every element is moved by the
  * central-difference steps of the checking core and by larger moves (both sides
  * of the series' limit, relu kinks crossed), 64 elements per call as the core
- * does.  Each instruction-set version this processor runs is forced in turn; the
- * losses and kink flags must equal the reference's exactly, and the kernel must
- * really have computed most moves (not handed them all back to the reference). */
+ * does.  The default choice, then each instruction-set version this processor
+ * runs, is forced in turn (moves of units of layer L-1 take the fused path's
+ * rank-1 form in every one); the losses and kink flags must equal the reference's
+ * exactly, and the fused path must really have computed most moves (not handed
+ * them all back to the reference). */
 #include <dirent.h>
 #include <float.h>
 #include <math.h>
@@ -22,6 +24,7 @@
 #define CHUNK 64                /* elements per call, as the checking core's chunks */
 
 static const struct { gc_kernel_isa isa; const char *name; } versions[] = {
+	{ GC_KERNEL_AUTO, "auto" },     /* also the two-layer nets' rank-1 path */
 	{ GC_KERNEL_GENERIC, "generic" },
 	{ GC_KERNEL_AVX2, "avx2" },
 	{ GC_KERNEL_AVX512, "avx512f" },
@@ -189,7 +192,9 @@ START_TEST(versions_forced)
 	for (size_t v = 0; v < N_VERSIONS; v++) {
 		int ok = gc_fused_available(versions[v].isa);
 		ck_assert_int_eq(gc_net_set_kernel(net, versions[v].isa), ok ? GC_OK : GC_EINVAL);
-		if (ok)
+		if (versions[v].isa == GC_KERNEL_AUTO)
+			ck_assert_int_ne(gc_net_kernel(net), GC_KERNEL_REFERENCE);
+		else if (ok)
 			ck_assert_int_eq(gc_net_kernel(net), versions[v].isa);
 		printf("kernel version %s: %s\n", versions[v].name, ok ? "tested" : "SKIP (not this processor)");
 	}
