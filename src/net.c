@@ -59,6 +59,8 @@ typedef struct net_fused {
 	                           (n_m = n_{L-1} for both paths) */
 	size_t nout;            /* n_L rounded up to even */
 	int squares;            /* identity output, sse / half_sse / mse: squares_sample() */
+	int z_only;             /* the loss reads only the output pre-activations (cross-
+	                           entropies): no output activation is formed */
 	double *mem;
 } net_fused;
 
@@ -949,7 +951,8 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, s
 							if ((z0[v] > 0) != (zr[v] > 0))
 								bad[p] = 1;
 				}
-				act_forward(fL, 1, nL, zr, ar);
+				if (!fu->z_only)
+					act_forward(fL, 1, nL, zr, ar);
 				sum[p] = loss_sample(net, b, zr, ar, sum[p]);
 			}
 		}
@@ -1036,6 +1039,7 @@ static int fused_setup(gc_net *net)
 	fu->squares = c->act[L - 1].kind == GC_ACT_IDENTITY
 	              && (c->loss == GC_LOSS_SSE || c->loss == GC_LOSS_HALF_SSE
 	                  || c->loss == GC_LOSS_MSE);
+	fu->z_only = c->loss == GC_LOSS_CROSS_ENTROPY || c->loss == GC_LOSS_BINARY_CROSS_ENTROPY;
 	fu->rank1 = fu->on = 1;
 	if (!fu->mid)
 		return GC_OK;

@@ -1,12 +1,16 @@
 /* bench.c - `make bench`: how long a full gradient check of an MLP takes.
  *
- * For each network (tanh hidden layers, identity output, mse, xavier init, float64):
+ * For each network (xavier init, float64; tanh hidden layers, identity output and
+ * mse unless the row says otherwise):
  *   naive     gc_check with only f = gc_net_fn (a full forward pass per evaluation),
- *             1 thread: what a plain finite-difference loop costs;
- *   incr-1    the incremental moved-loss hook (gc_net_moved_loss), 1 thread;
+ *             1 thread: what a plain finite-difference loop costs (tanh rows only);
+ *   incr-1    the incremental moved-loss hooks (gc_net_moved_loss, gc_net_moved_many
+ *             with the fused kernel), 1 thread;
  *   incr-all  the same with one thread per processor;
  *   torch     torch.autograd.gradcheck (full mode, float64) on the same network, same
- *             numbers, when python3 can import torch (tests/bench/torch_bench.py).
+ *             numbers, when python3 can import torch (tests/bench/torch_bench.py): on
+ *             the system's BLAS and on Debian's OpenBLAS (LD_LIBRARY_PATH);
+ *   GFLOP/s   the fused kernel alone on layer L-2's moves, 1 thread.
  * Every C time covers the whole check: creating the net, the analytic gradient
  * and gc_check.  Small networks are repeated until 0.2 s have passed.  A naive run
  * estimated above NAIVE_CAP seconds checks a random sample of elements instead and
@@ -16,6 +20,7 @@
  * Usage: bench [--quick] [--incr-only] [--torch SCRIPT] [--python PYTHON]
  *   --quick      only the three smallest networks (a smoke test)
  *   --incr-only  only the incremental times (for profiling and tuning) */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,24 +36,34 @@
 
 typedef struct bench_net {
 	const char *name;
-	size_t sizes[4];
+	size_t sizes[12];
 	size_t n_sizes;
 	size_t batch;
 	int torch;              /* time torch on it too */
+	int naive;              /* time the naive check too */
+	const char *act, *out, *loss;   /* hidden and output activations, loss */
 } bench_net;
 
 static const bench_net nets[] = {
-	{ "tiny", { 4, 8, 1 }, 3, 4, 1 },
-	{ "small", { 16, 32, 10 }, 3, 8, 1 },
-	{ "medium", { 32, 64, 64, 10 }, 4, 16, 1 },
-	{ "large", { 64, 128, 128, 10 }, 4, 32, 1 },
-	{ "larger", { 128, 256, 256, 10 }, 4, 32, 0 },
+	{ "tiny", { 4, 8, 1 }, 3, 4, 1, 1, "tanh", "identity", "mse" },
+	{ "small", { 16, 32, 10 }, 3, 8, 1, 1, "tanh", "identity", "mse" },
+	{ "medium", { 32, 64, 64, 10 }, 4, 16, 1, 1, "tanh", "identity", "mse" },
+	{ "large", { 64, 128, 128, 10 }, 4, 32, 1, 1, "tanh", "identity", "mse" },
+	{ "larger", { 128, 256, 256, 10 }, 4, 32, 0, 1, "tanh", "identity", "mse" },
+	{ "large-relu", { 64, 128, 128, 10 }, 4, 32, 0, 0, "relu", "identity", "mse" },
+	{ "large-sigmoid-ce", { 64, 128, 128, 10 }, 4, 32, 0, 0, "sigmoid", "softmax",
+	  "cross_entropy" },
+	{ "deep", { 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 10 }, 12, 32, 0, 0,
+	  "tanh", "identity", "mse" },
+	{ "wide", { 784, 512, 10 }, 3, 64, 0, 0, "tanh", "identity", "mse" },
 };
 #define N_NETS (sizeof nets / sizeof nets[0])
 
 typedef struct bench_row {
 	size_t params;
-	double naive, incr1, incr_all, torch;   /* seconds; torch < 0: not run */
+	double naive, incr1, incr_all;  /* seconds */
+	double torch, torch_ob;         /* torch on the system's BLAS, on OpenBLAS; < 0: not run */
+	double gflops;                  /* the fused kernel's rate; NaN: no layer L-2 */
 	int naive_sampled, ok, torch_ok;
 } bench_row;
 
@@ -73,17 +88,18 @@ static char *layers_text(const bench_net *b, char *buf, size_t size)
 
 static gc_case *make_case(const bench_net *b)
 {
-	char json[1024], layers[128], acts[128] = "";
+	char json[2048], layers[128], acts[512] = "";
 	gc_case *c = NULL;
 	gc_error err;
 
 	for (size_t k = 1; k < b->n_sizes; k++)
-		strcat(acts, k + 1 < b->n_sizes ? "\"tanh\"," : "\"identity\"");
+		snprintf(acts + strlen(acts), sizeof acts - strlen(acts), "\"%s\"%s",
+		         k + 1 < b->n_sizes ? b->act : b->out, k + 1 < b->n_sizes ? "," : "");
 	snprintf(json, sizeof json,
-	         "{\"name\": \"%s\", \"layers\": %s, \"activations\": [%s], \"loss\": \"mse\","
+	         "{\"name\": \"%s\", \"layers\": %s, \"activations\": [%s], \"loss\": \"%s\","
 	         " \"init\": {\"seed\": 1, \"distribution\": \"xavier\", \"scale\": 1},"
 	         " \"data\": {\"seed\": 2, \"batch\": %zu}}",
-	         b->name, layers_text(b, layers, sizeof layers), acts, b->batch);
+	         b->name, layers_text(b, layers, sizeof layers), acts, b->loss, b->batch);
 	memset(&err, 0, sizeof err);
 	if (gc_case_parse(json, strlen(json), "bench.json", &c, &err) != 0) {
 		char msg[2048];
@@ -201,6 +217,56 @@ static double naive_time(const gc_case *c, int *sampled, int *ok)
 	return s * (double)c->n_params / (double)checked;
 }
 
+/* The fused kernel's rate on the central-difference moves of layer L-2's
+ * parameters, one thread, in GFLOP/s: per move and sample, the change of layer
+ * L-1 (n_{L-1} units, 8 operations each: the step and the Taylor polynomial) and
+ * its product with W_L (2 n_{L-1} n_L).  NaN for networks without layer L-2. */
+static double kernel_gflops(const gc_case *c)
+{
+	size_t L = c->n_layers, lo = 0, hi, moves, *idx = NULL;
+	double *delta = NULL, *loss = NULL, secs = 0, rate = NAN;
+	int *kink = NULL;
+	gc_net *net = NULL;
+
+	if (L < 3 || gc_net_create(c, 1, &net) != GC_OK)
+		goto out;
+	for (size_t k = 1; k < L - 2; k++)
+		lo += c->sizes[k - 1] * c->sizes[k] + c->sizes[k];
+	hi = lo + c->sizes[L - 3] * c->sizes[L - 2] + c->sizes[L - 2];
+	moves = 2 * (hi - lo);
+	idx = malloc(moves * sizeof *idx);
+	delta = malloc(moves * sizeof *delta);
+	loss = malloc(moves * sizeof *loss);
+	kink = malloc(moves * sizeof *kink);
+	if (!idx || !delta || !loss || !kink)
+		goto out;
+	for (size_t i = lo; i < hi; i++) {
+		double x = c->theta[i], h = cbrt(DBL_EPSILON) * fmax(1.0, fabs(x));
+		idx[2 * (i - lo)] = idx[2 * (i - lo) + 1] = i;
+		delta[2 * (i - lo)] = (x + h) - x;
+		delta[2 * (i - lo) + 1] = -(x - (x - h));
+	}
+	size_t reps = 0;
+	double start = now();
+	do {
+		for (size_t e = 0; e < moves; e += 128)
+			gc_net_moved_many(net, 0, moves - e < 128 ? moves - e : 128, idx + e,
+			                  delta + e, loss + e, kink + e);
+		reps++;
+		secs = now() - start;
+	} while (secs < MIN_TIME);
+	double nm = (double)c->sizes[L - 1], nL = (double)c->sizes[L];
+	double flops = (double)moves * (double)c->batch * (8.0 * nm + 2.0 * nm * nL);
+	rate = flops * (double)reps / secs / 1e9;
+out:
+	gc_net_free(net);
+	free(idx);
+	free(delta);
+	free(loss);
+	free(kink);
+	return rate;
+}
+
 static unsigned processors(void)
 {
 	long np = sysconf(_SC_NPROCESSORS_ONLN);
@@ -233,18 +299,25 @@ static size_t write_torch_cases(gc_case **cases, size_t n, const char *dir, char
 	return used < size ? count : 0;
 }
 
-/* Runs the torch script over the torch networks; fills rows[i].torch. */
+/* Debian's OpenBLAS, for torch's BLAS calls without changing the system's choice */
+#define OPENBLAS_DIR "/usr/lib/x86_64-linux-gnu/openblas-pthread"
+
+/* Runs the torch script over the torch networks; fills rows[i].torch, or with
+ * openblas rows[i].torch_ob (torch run with LD_LIBRARY_PATH=OPENBLAS_DIR). */
 static void run_torch(gc_case **cases, bench_row *rows, const char *python, const char *script,
-                      char *version, size_t vsize)
+                      int openblas, char *version, size_t vsize)
 {
 	char dir[] = "/tmp/gc_bench_XXXXXX", cmd[8192], line[512];
 
 	snprintf(cmd, sizeof cmd, "'%s' -c 'import torch' >/dev/null 2>&1", python);
-	if (!script || system(cmd) != 0 || !mkdtemp(dir))
+	if (!script || system(cmd) != 0 || (openblas && access(OPENBLAS_DIR, R_OK) != 0)
+	    || !mkdtemp(dir))
 		return;
-	snprintf(cmd, sizeof cmd, "'%s' '%s'", python, script);
+	snprintf(cmd, sizeof cmd, "%s'%s' '%s'",
+	         openblas ? "LD_LIBRARY_PATH=" OPENBLAS_DIR " " : "", python, script);
 	if (write_torch_cases(cases, N_NETS, dir, cmd, sizeof cmd) > 0) {
-		fprintf(stderr, "bench: torch.autograd.gradcheck ...\n");
+		fprintf(stderr, "bench: torch.autograd.gradcheck%s ...\n",
+		        openblas ? " on OpenBLAS" : "");
 		FILE *pp = popen(cmd, "r");
 		while (pp && fgets(line, sizeof line, pp)) {
 			char name[64];
@@ -259,8 +332,8 @@ static void run_torch(gc_case **cases, bench_row *rows, const char *python, cons
 				continue;
 			for (size_t i = 0; i < N_NETS; i++)
 				if (strcmp(nets[i].name, name) == 0) {
-					rows[i].torch = secs;
-					rows[i].torch_ok = ok;
+					*(openblas ? &rows[i].torch_ob : &rows[i].torch) = secs;
+					rows[i].torch_ok &= ok;
 				}
 		}
 		if (pp)
@@ -274,32 +347,45 @@ static void run_torch(gc_case **cases, bench_row *rows, const char *python, cons
 	rmdir(dir);
 }
 
+/* "12.3" or "-" (not run) into buf. */
+static const char *cell(double v, const char *fmt, char *buf, size_t size)
+{
+	if (isnan(v) || v < 0)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, fmt, v);
+	return buf;
+}
+
 static void print_table(const bench_row *rows, size_t n, unsigned np, const char *torch)
 {
-	char layers[128], tcol[32], tratio[32];
+	char layers[128], kind[64], c[8][32];
 
 	printf("\ngradcheck %s bench: full check of every element (central differences), "
-	       "tanh hidden layers,\nidentity output, mse, float64; %u processors; "
-	       "seconds per whole check (net, gradient, gc_check)\n\n", GC_VERSION, np);
-	printf("%-20s %4s %7s %10s %9s %9s %12s %12s %9s %9s %12s\n", "network", "B", "params",
-	       "naive s", "incr-1 s", "incr-all", "naive/incr-1", "naive/all", "us/param",
-	       "torch s", "torch/all");
+	       "float64;\n%u processors; seconds per whole check (net, gradient, gc_check)\n\n",
+	       GC_VERSION, np);
+	printf("%-20s %-22s %3s %6s %9s %8s %8s %8s %8s %8s %7s %7s\n", "network", "hidden/out/loss",
+	       "B", "params", "naive s", "incr-1 s", "incr-all", "naive/1", "torch s", "torchOB",
+	       "tOB/1", "GFLOP/s");
 	for (size_t i = 0; i < n; i++) {
 		const bench_row *r = &rows[i];
-		if (r->torch >= 0) {
-			snprintf(tcol, sizeof tcol, "%.4f%s", r->torch, r->torch_ok ? "" : "!");
-			snprintf(tratio, sizeof tratio, "%.0fx", r->torch / r->incr_all);
-		} else {
-			snprintf(tcol, sizeof tcol, "-");
-			snprintf(tratio, sizeof tratio, "-");
-		}
-		printf("%-20s %4zu %7zu %9.5f%s %9.5f %9.5f %11.0fx %11.0fx %9.2f %9s %12s%s\n",
-		       layers_text(&nets[i], layers, sizeof layers), nets[i].batch, r->params,
-		       r->naive, r->naive_sampled ? "*" : " ", r->incr1, r->incr_all,
-		       r->naive / r->incr1, r->naive / r->incr_all, 1e6 * r->incr1 / (double)r->params,
-		       tcol, tratio, r->ok ? "" : "  (a check failed!)");
+		const bench_net *b = &nets[i];
+		snprintf(kind, sizeof kind, "%s/%s/%s", b->act, b->out,
+		         strcmp(b->loss, "cross_entropy") == 0 ? "ce" : b->loss);
+		cell(r->naive, "%.5f", c[0], sizeof c[0]);
+		if (r->naive_sampled)
+			strcat(c[0], "*");
+		printf("%-20s %-22s %3zu %6zu %9s %8.5f %8.5f %8s %8s %8s %7s %7s%s\n",
+		       layers_text(b, layers, sizeof layers), kind, b->batch, r->params, c[0],
+		       r->incr1, r->incr_all, cell(r->naive / r->incr1, "%.0fx", c[1], sizeof c[1]),
+		       cell(r->torch, "%.3f", c[2], sizeof c[2]),
+		       cell(r->torch_ob, "%.3f", c[3], sizeof c[3]),
+		       cell(r->torch_ob >= 0 ? r->torch_ob / r->incr1 : NAN, "%.0fx", c[4], sizeof c[4]),
+		       cell(r->gflops, "%.1f", c[5], sizeof c[5]), r->ok ? "" : "  (a check failed!)");
 	}
-	printf("\nus/param: incr-1 microseconds per parameter (two loss evaluations).\n");
+	printf("\nnaive/1: the naive check's time over incr-1's; tOB/1: torch on OpenBLAS over "
+	       "incr-1.\nGFLOP/s: the fused kernel on layer L-2's moves, one thread "
+	       "(per move and sample 8 n_(L-1) + 2 n_(L-1) n_L operations).\n");
 	for (size_t i = 0; i < n; i++)
 		if (rows[i].naive_sampled) {
 			printf("*: naive time scaled from a random sample of elements "
@@ -307,10 +393,10 @@ static void print_table(const bench_row *rows, size_t n, unsigned np, const char
 			break;
 		}
 	if (torch[0]) {
-		printf("torch: torch.autograd.gradcheck(fast_mode=False), float64, %s; "
-		       "not run on the largest network (minutes).\n", torch);
+		printf("torch: torch.autograd.gradcheck(fast_mode=False), float64, %s; torch s on "
+		       "the system's BLAS,\ntorchOB with LD_LIBRARY_PATH=%s.\n", torch, OPENBLAS_DIR);
 		for (size_t i = 0; i < n; i++)
-			if (rows[i].torch >= 0 && !rows[i].torch_ok) {
+			if ((rows[i].torch >= 0 || rows[i].torch_ob >= 0) && !rows[i].torch_ok) {
 				printf("!: torch's gradcheck reported a mismatch.\n");
 				break;
 			}
@@ -349,22 +435,26 @@ int main(int argc, char **argv)
 		bench_row *r = &rows[i];
 		char layers[128];
 		memset(r, 0, sizeof *r);
-		r->torch = -1;
-		r->ok = 1;
+		r->torch = r->torch_ob = -1;
+		r->ok = r->torch_ok = 1;
 		if (!(cases[i] = make_case(&nets[i]))) {
 			status = 1;
 			break;
 		}
 		r->params = cases[i]->n_params;
 		fprintf(stderr, "bench: %s ...\n", layers_text(&nets[i], layers, sizeof layers));
-		r->naive = incr_only ? NAN : naive_time(cases[i], &r->naive_sampled, &r->ok);
+		r->naive = incr_only || !nets[i].naive ? NAN
+		         : naive_time(cases[i], &r->naive_sampled, &r->ok);
 		r->incr1 = timed(cases[i], 0, 1, &r->ok);
 		r->incr_all = timed(cases[i], 0, np, &r->ok);
+		r->gflops = kernel_gflops(cases[i]);
 		status |= !r->ok;
 	}
 	if (status == 0) {
-		if (!incr_only)
-			run_torch(cases, rows, python, script, torch, sizeof torch);
+		if (!incr_only) {
+			run_torch(cases, rows, python, script, 0, torch, sizeof torch);
+			run_torch(cases, rows, python, script, 1, torch, sizeof torch);
+		}
 		print_table(rows, n, np, torch);
 	}
 	for (size_t i = 0; i < N_NETS; i++)
