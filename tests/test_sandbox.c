@@ -460,6 +460,26 @@ START_TEST(test_model_coprocess_sandboxed)
 }
 END_TEST
 
+/* kill -STOP $PPID stopped gradcheck before --timeout could fire; in the sandbox the
+ * program sees only its own processes, so stopping everything it can see stops nothing
+ * of the grader's. */
+START_TEST(test_cannot_signal_the_grader)
+{
+	double start = now();
+	cli_run r;
+
+	write_program("kill -STOP $PPID 1 2>/dev/null\n"
+	              "for p in /proc/[0-9]*; do [ ${p#/proc/} = $$ ] || kill -STOP ${p#/proc/}; done\n"
+	              "sleep 100");
+	r = run(1, "--timeout 2");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "failed: timed out after 2.0 s"), "%s", r.err);
+	ck_assert_double_lt(now() - start, 10);
+	cli_free(&r);
+	assert_no_process_left(sub);
+}
+END_TEST
+
 static Suite *sandbox_suite(void)
 {
 	Suite *s = suite_create("sandbox");
@@ -481,6 +501,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(tc, test_expect_never_reaches_the_program);
 	tcase_add_test(tc, test_sandbox_usage);
 	tcase_add_test(tc, test_model_coprocess_sandboxed);
+	tcase_add_test(tc, test_cannot_signal_the_grader);
 	suite_add_tcase(s, tc);
 	return s;
 }
