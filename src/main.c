@@ -873,10 +873,11 @@ static int run_grade(cli *c, int argc, char **argv, int n_subs, char **subs)
 	subl = collect_submissions(c, n_subs, subs);
 	validate_cases(c, &cases);
 	c->sandbox.enabled = !c->no_sandbox;
+	status = EXIT_ERROR;
 	if (c->sandbox.enabled && gc_sandbox_probe(&c->sandbox, &err) != GC_OK) {
 		fprintf(stderr, "gradcheck: %s\ngradcheck: grade runs submissions only in the sandbox; "
 		        "--no-sandbox runs them unprotected, as you\n", err.msg);
-		return EXIT_ERROR;
+		goto out;
 	}
 	memset(&go, 0, sizeof go);
 	go.run = c->run;
@@ -885,7 +886,7 @@ static int run_grade(cli *c, int argc, char **argv, int n_subs, char **subs)
 	if (gc_grade(&go, (const char *const *)cases.paths, cases.n,
 	             (const char *const *)subl.paths, subl.n, &cl, &err) != GC_OK) {
 		fprintf(stderr, "gradcheck: %s\n", err.msg);
-		return EXIT_ERROR;
+		goto out;
 	}
 	for (size_t i = 0; i < cl.n_subs; i++)
 		full += cl.subs[i].passed == cl.n_cases;
@@ -899,6 +900,7 @@ static int run_grade(cli *c, int argc, char **argv, int n_subs, char **subs)
 		       cl.n_subs == 1 ? "" : "s", full, cl.n_subs - full);
 	}
 	gc_class_free(&cl);
+out:
 	free_paths(&cases);
 	free_paths(&subl);
 	return status;
@@ -907,7 +909,7 @@ static int run_grade(cli *c, int argc, char **argv, int n_subs, char **subs)
 int main(int argc, char **argv)
 {
 	const char *command = "check";
-	int n_subs = 0;
+	int n_subs = 0, status;
 	char **subs = NULL;
 	cli c;
 
@@ -945,6 +947,10 @@ int main(int argc, char **argv)
 	if (strcmp(command, "merge") == 0)
 		return run_merge(&c, argc, argv);
 	if (strcmp(command, "grade") == 0)
-		return run_grade(&c, argc, argv, n_subs, subs);
-	return run_check(&c, argc, argv);
+		status = run_grade(&c, argc, argv, n_subs, subs);
+	else
+		status = run_check(&c, argc, argv);
+	free(c.read_only);
+	free(c.env);
+	return status;
 }

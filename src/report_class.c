@@ -97,7 +97,8 @@ static int tally_submission(struct tally *t, const gc_submission *s)
 {
 	size_t from = t->n;
 
-	memset(t->seen, 0, t->n);
+	if (t->n)
+		memset(t->seen, 0, t->n);
 	for (size_t k = 0; k < s->n_cases; k++) {
 		const gc_case_outcome *o = &s->outcomes[k];
 		const gc_result *r = o->report.result;
