@@ -1,6 +1,7 @@
 /* main.c - the gradcheck command line (README "Command line"): parses options, runs
  * every case, writes the report and chooses the exit status. */
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -76,15 +77,15 @@ static const char usage_text[] =
 "  -o FILE          write the report to FILE (atomically); standard output\n"
 "                   gets only the line 'N passed, M failed'\n"
 "  --show N|all     worst elements listed per failing tensor (default 5)\n"
-"  --jobs N         worker threads, or copies of a --model program (default:\n"
-"                   the number of processors)\n"
+"  --jobs N         worker threads, or copies of a --model program, 1 to 1024\n"
+"                   (default: the number of processors)\n"
 "  --fast           a few random directional derivatives per tensor (with\n"
 "                   --model: over the whole parameter vector) instead of\n"
 "                   every element\n"
 "  --sample N       check N random elements per tensor\n"
 "  --seed S         seed for --fast and --sample (default 0)\n"
-"  --shard K/N      check only shard K of N (1-based); merge the JSON reports\n"
-"                   with gradcheck merge\n"
+"  --shard K/N      check only shard K of N (1 <= K <= N <= 1000000); merge the\n"
+"                   JSON reports with gradcheck merge\n"
 "  --max-params N   refuse cases with more than N parameters (default 67108864)\n"
 "  --max-values N   refuse cases whose batch x (sum of layer sizes) exceeds N\n"
 "                   (default 67108864)\n"
@@ -137,6 +138,11 @@ static void usage(int status)
 	exit(status);
 }
 
+#define GC_MAX_JOBS 1024         /* --jobs */
+#define GC_MAX_SHARDS 1000000    /* --shard K/N: N */
+#define GC_STR_(x) #x
+#define GC_STR(x) GC_STR_(x)
+
 static void die_usage(const char *fmt, const char *arg)
 {
 	fputs("gradcheck: ", stderr);
@@ -167,7 +173,7 @@ static unsigned long parse_count(const char *opt, const char *arg, unsigned long
 
 	errno = 0;
 	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < min) {
+	if (errno || end == arg || *end || !isdigit((unsigned char)arg[0]) || v < min) {
 		fprintf(stderr, "gradcheck: %s: expected a whole number >= %lu, got '%s'\n", opt,
 		        min, arg);
 		usage(EXIT_ERROR);
@@ -184,15 +190,23 @@ static size_t parse_mib(const char *opt, const char *arg)
 	return (size_t)mib << 20;
 }
 
+/* K/N: digits only (no sign, space or wrap-around), 1 <= K <= N <= GC_MAX_SHARDS. */
 static void parse_shard(const char *arg, gc_options *o)
 {
-	unsigned k, n;
-	char tail;
+	unsigned long k = 0, n = 0;
+	const char *p = arg;
+	int ok = isdigit((unsigned char)*p);
 
-	if (sscanf(arg, "%u/%u%c", &k, &n, &tail) != 2 || n == 0 || k == 0 || k > n)
-		die_usage("--shard: expected K/N with 1 <= K <= N, got '%s'", arg);
-	o->shard_index = k;
-	o->shard_count = n;
+	for (; ok && isdigit((unsigned char)*p) && k <= GC_MAX_SHARDS; p++)
+		k = 10 * k + (unsigned long)(*p - '0');
+	ok = ok && *p++ == '/' && isdigit((unsigned char)*p);
+	for (; ok && isdigit((unsigned char)*p) && n <= GC_MAX_SHARDS; p++)
+		n = 10 * n + (unsigned long)(*p - '0');
+	if (!ok || *p || n > GC_MAX_SHARDS || k == 0 || k > n)
+		die_usage("--shard: expected K/N with 1 <= K <= N <= " GC_STR(GC_MAX_SHARDS)
+		          ", got '%s'", arg);
+	o->shard_index = (unsigned)k;
+	o->shard_count = (unsigned)n;
 }
 
 static gc_format parse_format(const char *arg)
@@ -384,7 +398,12 @@ static void parse_option(int opt, const char *arg, cli *c)
 	case OPT_SHOW:
 		o->show = strcmp(arg, "all") == 0 ? SIZE_MAX : parse_count("--show", arg, 0);
 		break;
-	case OPT_JOBS: o->jobs = (unsigned)parse_count("--jobs", arg, 1); break;
+	case OPT_JOBS:
+		/* each thread has its own scratch: an absurd count is refused, not allocated */
+		if (parse_count("--jobs", arg, 1) > GC_MAX_JOBS)
+			die_usage("--jobs: expected 1 to " GC_STR(GC_MAX_JOBS) " threads, got '%s'", arg);
+		o->jobs = (unsigned)parse_count("--jobs", arg, 1);
+		break;
 	case OPT_FAST: o->fast = 1; break;
 	case OPT_SAMPLE: o->sample = parse_count("--sample", arg, 1); break;
 	case OPT_SEED: o->seed = parse_count("--seed", arg, 0); break;

@@ -78,7 +78,12 @@ START_TEST(test_usage_errors)
 	static const char *const bad[] = {
 		"--bogus cases/", "--rtol abc cases/", "--step 0 cases/", "--step -1 cases/",
 		"--method simpson cases/", "--format xml cases/", "--shard 3/2 cases/",
-		"--jobs 0 cases/", "", "--grad x.json cases/", "resolve", "grad a.json b.json"
+		"--jobs 0 cases/", "", "--grad x.json cases/", "resolve", "grad a.json b.json",
+		/* issue 18: no 24 GB of thread scratch, no wrap-around */
+		"--jobs 10000000 cases/", "--jobs 1025 cases/", "--jobs -1 cases/",
+		"--jobs ' 2' cases/", "--shard -1/-1 cases/", "--shard 1/-1 cases/",
+		"--shard 4294967297/4294967298 cases/", "--shard 1/1000001 cases/",
+		"--shard '1/2 ' cases/", "--shard +1/2 cases/", "--shard 1/2/3 cases/"
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
