@@ -121,6 +121,16 @@ static int is_transposed(const gc_view *v)
 	return pairs > 0 && differs;
 }
 
+/* Significant digits that show k apart from 1 and -1 ("1.0003", never "1"). */
+static int factor_digits(double k)
+{
+	double off = fmin(fabs(k - 1), fabs(k + 1));
+	int digits = 3;
+	while (digits < 17 && off > 0 && off * pow(10, digits - 1) < 10 * fabs(k))
+		digits++;
+	return digits;
+}
+
 /* Names k when it is a factor a student would recognise; "" otherwise. */
 static const char *factor_reason(double k, size_t batch, size_t outputs)
 {
@@ -195,8 +205,8 @@ static int diagnose_tensor(const gc_result *r, const gc_tensor_result *tr,
 	} else if (is_scaled(&v, &k)) {
 		set_common(d, &tr->tensor, GC_DIAG_SCALE);
 		d->factor = k;
-		snprintf(d->detail, sizeof d->detail, "%s is %.3g \xc3\x97 the true gradient%s", name, k,
-		         factor_reason(k, batch, outputs));
+		snprintf(d->detail, sizeof d->detail, "%s is %.*g \xc3\x97 the true gradient%s", name,
+		         factor_digits(k), k, factor_reason(k, batch, outputs));
 	} else if (is_transposed(&v)) {
 		set_common(d, &tr->tensor, GC_DIAG_TRANSPOSE);
 		snprintf(d->detail, sizeof d->detail, "%s is transposed: the gradient has the "

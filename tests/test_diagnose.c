@@ -122,6 +122,22 @@ START_TEST(test_halved_and_unknown_factor)
 	ck_assert_double_eq_tol(r->diagnoses[0].factor, 1.37, 1e-6);
 	ck_assert_str_eq(r->diagnoses[0].detail, "W2 is 1.37 \xc3\x97 the true gradient");
 	gc_result_free(r);
+
+	/* close to 1: enough digits to tell it from 1 (issue 18: "b1 is 1 x the true
+	 * gradient" was printed for 1.001) */
+	fixture_init(&fx, 11);
+	scale_slice(&fx, &two[1], 1.001);
+	r = run(&fx, two, 4, 4, 3);
+	ck_assert_uint_ge(r->n_diagnoses, 1);   /* and the entry layer */
+	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_SCALE);
+	ck_assert_str_eq(r->diagnoses[0].detail, "b1 is 1.001 \xc3\x97 the true gradient");
+	gc_result_free(r);
+	fixture_init(&fx, 11);
+	scale_slice(&fx, &two[1], -0.9997);
+	r = run(&fx, two, 4, 4, 3);
+	ck_assert_uint_ge(r->n_diagnoses, 1);
+	ck_assert_str_eq(r->diagnoses[0].detail, "b1 is -0.9997 \xc3\x97 the true gradient");
+	gc_result_free(r);
 }
 END_TEST
 
