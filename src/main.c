@@ -925,7 +925,7 @@ out:
 	return status;
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
 	const char *command = "check";
 	int n_subs = 0, status;
@@ -972,4 +972,27 @@ int main(int argc, char **argv)
 	free(c.read_only);
 	free(c.env);
 	return status;
+}
+
+/* Nothing lost: output that could not reach standard output (closed, disk full) is an
+ * error, never exit 0, whichever way the program ends (README.md, "Bad input"). */
+static void check_stdout(void)
+{
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+	int err = errno;
+
+	if (fclose(stdout) != 0 && !bad) {
+		bad = 1;
+		err = errno;
+	}
+	if (bad) {
+		fprintf(stderr, "gradcheck: standard output: %s\n", strerror(err ? err : EIO));
+		_exit(EXIT_ERROR);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	atexit(check_stdout);
+	return run_command(argc, argv);
 }

@@ -263,6 +263,33 @@ START_TEST(test_kink_is_not_a_failure)
 }
 END_TEST
 
+/* The exit status of "$GRADCHECK ARGS" with standard output redirected by REDIR. */
+static int status_with_stdout(const char *args, const char *redir)
+{
+	const char *prog = getenv("GRADCHECK") ? getenv("GRADCHECK") : "./gradcheck";
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "%s %s %s 2>/dev/null </dev/null", prog, args, redir);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A report that cannot be written (disk full, standard output closed) is exit 2, never
+ * 0: whatever the command (check, merge's output, --help, --version). */
+START_TEST(test_stdout_lost)
+{
+	static const char *const args[] = {
+		"cases/seed003_sigmoid_2_2_1.json", "--format json cases/seed003_sigmoid_2_2_1.json",
+		"resolve cases/seed003_sigmoid_2_2_1.json", "grad cases/seed003_sigmoid_2_2_1.json",
+		"--help", "--version"
+	};
+	ck_assert_int_eq(status_with_stdout(args[0], ">/dev/null"), 0);
+	for (size_t i = 0; i < sizeof args / sizeof *args; i++) {
+		ck_assert_msg(status_with_stdout(args[i], ">/dev/full") == 2, "%s >/dev/full", args[i]);
+		ck_assert_msg(status_with_stdout(args[i], ">&-") == 2, "%s >&-", args[i]);
+	}
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -280,6 +307,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_one_element_off_fails);
 	tcase_add_test(tc, test_expect_mismatch_fails);
 	tcase_add_test(tc, test_kink_is_not_a_failure);
+	tcase_add_test(tc, test_stdout_lost);
 	suite_add_tcase(s, tc);
 	return s;
 }
