@@ -40,7 +40,9 @@ int gc_atomic_open(gc_atomic_file *f, const char *path, gc_error *err)
 		memset(f, 0, sizeof *f);
 		return GC_EIO;
 	}
-	fchmod(fd, 0644);
+	/* a replaced file keeps its mode (a 0600 report stays private); a new one is 0644 */
+	struct stat st;
+	fchmod(fd, stat(path, &st) == 0 && S_ISREG(st.st_mode) ? st.st_mode & 07777 : 0644);
 	return 0;
 }
 

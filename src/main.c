@@ -507,9 +507,11 @@ static size_t add_dir(path_list *l, const char *dir)
 		fprintf(stderr, "gradcheck: %s: cannot read directory: %s\n", dir, strerror(errno));
 		exit(EXIT_ERROR);
 	}
+	size_t added = 0;
 	for (int i = 0; i < n; i++) {
 		size_t size = strlen(dir) + strlen(names[i]->d_name) + 2;
 		char *path = malloc(size);
+		struct stat st;
 
 		if (!path) {
 			fputs("gradcheck: out of memory\n", stderr);
@@ -517,11 +519,18 @@ static size_t add_dir(path_list *l, const char *dir)
 		}
 		snprintf(path, size, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
 		         names[i]->d_name);
-		add_path(l, path);
 		free(names[i]);
+		/* a FIFO, socket or device named *.json would block or never end: skipped */
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "gradcheck: %s: skipped, not a regular file\n", path);
+			free(path);
+			continue;
+		}
+		add_path(l, path);
+		added++;
 	}
 	free(names);
-	return (size_t)n;
+	return added;
 }
 
 static path_list collect_cases(int argc, char **argv)
@@ -567,6 +576,23 @@ static void print_summary(const gc_case_report *reports, size_t n)
 
 /* Writes the report to -o FILE atomically (and the summary line to stdout), or to
  * stdout in the chosen format.  Returns nonzero when writing failed. */
+/* -o must not name one of the inputs (the same file by device and inode, however
+ * spelled): the report would replace the case or shard it was made from. */
+static void refuse_output_onto(const cli *c, const char *const *inputs, size_t n)
+{
+	struct stat out, in;
+
+	if (!c->output || stat(c->output, &out) != 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == out.st_dev &&
+		    in.st_ino == out.st_ino) {
+			fprintf(stderr, "gradcheck: -o %s: is the input %s; refusing to overwrite it\n",
+			        c->output, inputs[i]);
+			exit(EXIT_ERROR);
+		}
+}
+
 static int write_report(const cli *c, const gc_case_report *reports, size_t n)
 {
 	gc_atomic_file f;
@@ -616,6 +642,8 @@ static int run_check(cli *c, int argc, char **argv)
 	cases = collect_cases(argc, argv);
 	if (c->run.grad_path && cases.n != 1)
 		die_usage("%s", "--grad checks exactly one case");
+	refuse_output_onto(c, (const char *const *)cases.paths, cases.n);
+	refuse_output_onto(c, (const char *const *)&c->run.grad_path, 1);
 	if (c->run.record_dir) {
 		gc_error err = {0};
 		char msg[2048];
@@ -732,6 +760,7 @@ static int run_merge(const cli *c, int argc, char **argv)
 
 	if (argc == 0)
 		die_usage("%s", "merge needs the JSON reports of the shards");
+	refuse_output_onto(c, (const char *const *)argv, (size_t)argc);
 	if (gc_merge_reports((const char *const *)argv, (size_t)argc, &json, &exit_status,
 	                     &err) != 0) {
 		gc_error_format(&err, msg, sizeof msg);
@@ -890,6 +919,8 @@ static int run_grade(cli *c, int argc, char **argv, int n_subs, char **subs)
 		die_usage("%s", "no cases given");
 	cases = collect_cases(argc, argv);
 	subl = collect_submissions(c, n_subs, subs);
+	refuse_output_onto(c, (const char *const *)cases.paths, cases.n);
+	refuse_output_onto(c, (const char *const *)subl.paths, subl.n);
 	validate_cases(c, &cases);
 	c->sandbox.enabled = !c->no_sandbox;
 	status = EXIT_ERROR;

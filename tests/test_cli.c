@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "testutil.h"
 
@@ -290,6 +291,75 @@ START_TEST(test_stdout_lost)
 }
 END_TEST
 
+/* -o never replaces an input (cases, --grad, merge's shards) and keeps the mode of the
+ * file it replaces; a FIFO named *.json in a case folder is skipped, not waited on. */
+START_TEST(test_nothing_overwritten)
+{
+	char dir[] = "/tmp/gc_cli_dir_XXXXXX", path[256], fifo[256], out[256], link[256];
+	struct stat st;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/a.json", dir);
+	snprintf(fifo, sizeof fifo, "%s/b.json", dir);
+	snprintf(out, sizeof out, "%s/out.json", dir);
+	snprintf(link, sizeof link, "%s/link.json", dir);
+	char *text = cli_slurp("cases/seed003_sigmoid_2_2_1.json");
+	FILE *fp = fopen(path, "w");
+	fputs(text, fp);
+	fclose(fp);
+
+	/* the case itself, by another spelling and through a symbolic link */
+	ck_assert_int_eq(symlink(path, link), 0);
+	const char *outs[] = { path, link };
+	for (size_t k = 0; k < 2; k++) {
+		cli_run r = cli_gradcheck("-o %s %s/./a.json", outs[k], dir);
+		ck_assert_int_eq(r.status, 2);
+		ck_assert_msg(strstr(r.err, "refusing to overwrite it") != NULL, "%s", r.err);
+		cli_free(&r);
+		char *now = cli_slurp(path);
+		ck_assert_str_eq(now, text);
+		free(now);
+	}
+	cli_run r = cli_gradcheck("--grad %s -o %s cases/seed003_sigmoid_2_2_1.json", path, path);
+	ck_assert_int_eq(r.status, 2);
+	cli_free(&r);
+
+	/* merge -o onto one of its shards */
+	r = cli_gradcheck("--shard 1/1 --format json -o %s %s", out, path);
+	ck_assert_int_eq(r.status, 0);
+	cli_free(&r);
+	char *shard = cli_slurp(out);
+	r = cli_gradcheck("merge -o %s %s", out, out);
+	ck_assert_int_eq(r.status, 2);
+	cli_free(&r);
+	char *after = cli_slurp(out);
+	ck_assert_str_eq(after, shard);
+	free(after);
+	free(shard);
+
+	/* a private report stays private */
+	ck_assert_int_eq(chmod(out, 0600), 0);
+	r = cli_gradcheck("--format json -o %s %s", out, path);
+	ck_assert_int_eq(r.status, 0);
+	cli_free(&r);
+	ck_assert_int_eq(stat(out, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	unlink(out);
+	unlink(link);
+
+	/* the folder holds a.json and a FIFO b.json: a.json is checked, b.json skipped */
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	r = cli_gradcheck("--timeout 5 %s", dir);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "1 passed, 0 failed") != NULL, "%s", r.out);
+	ck_assert_msg(strstr(r.err, "b.json: skipped, not a regular file") != NULL, "%s", r.err);
+	cli_free(&r);
+	unlink(fifo);
+	unlink(path);
+	rmdir(dir);
+	free(text);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -308,6 +378,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_expect_mismatch_fails);
 	tcase_add_test(tc, test_kink_is_not_a_failure);
 	tcase_add_test(tc, test_stdout_lost);
+	tcase_add_test(tc, test_nothing_overwritten);
 	suite_add_tcase(s, tc);
 	return s;
 }
