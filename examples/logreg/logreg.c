@@ -122,6 +122,7 @@ int main(void)
 	};
 	rc = gc_report_write(stdout, GC_FORMAT_TEXT, &report, 1, &opt);
 	int failed = res->failed > 0;
+	fflush(stdout);         /* the report before the summary, also when both go to one file */
 	for (size_t t = 0; t < res->n_tensors; t++)
 		if (res->tensors[t].failed)
 			fprintf(stderr, "logreg: gradient of %s is wrong in %zu of %zu elements\n",
