@@ -122,7 +122,9 @@ demo: deps
 	$(PROGRAM) cases/
 
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-sanitize:
+# The README doc test's C examples link the plain ./libgradcheck.a, so it is built too.
+sanitize: deps-check
+	@$(MAKE) --no-print-directory $(LIB)
 	@$(MAKE) --no-print-directory B=build/sanitize CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check
 
 -include mk/*.mk
