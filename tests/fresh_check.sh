@@ -7,7 +7,7 @@
 #   tests/fresh_check.sh [FOLDER]     default FOLDER: build/fresh (removed first)
 #
 # Needs root, debootstrap and the network (it downloads about 100 MB of packages and
-# takes several minutes).  /proc, /sys and /dev are mounted into the root while it runs
+# takes several minutes).  /proc, /sys, /dev (with /dev/shm and /dev/pts) are mounted into the root while it runs
 # and unmounted on exit, even on failure or Ctrl-C.  Environment: MIRROR (default
 # http://deb.debian.org/debian), KEEP=1 keeps FOLDER afterwards.  Exit status: that of
 # the first failing step, 0 when both commands pass.
@@ -51,6 +51,7 @@ mount -t proc proc "$root/proc" && mounted="proc $mounted"
 mount -t sysfs sysfs "$root/sys" && mounted="sys $mounted"
 mount --bind /dev "$root/dev" && mounted="dev $mounted"
 mount -t tmpfs tmpfs "$root/dev/shm" && mounted="dev/shm $mounted"
+mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts" && mounted="dev/pts $mounted"
 
 # The committed HEAD, through a bundle: the clone is made by the root's own git.
 step "git clone (HEAD $(git -C "$top" rev-parse --short HEAD))"
