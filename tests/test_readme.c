@@ -6,10 +6,9 @@
  *   - "..." alone on a line matches any number of lines, "..." inside a line any text;
  *   - <!-- no-run --> just before a block keeps it from running, <!-- file: NAME -->
  *     before a block writes the block's text to NAME for later blocks to use;
- *   - blocks run in order, per README, in a scratch folder that mirrors the top folder
- *     (symlinks), with ./gradcheck the program under test.
+ *   - blocks run in order, per README, in a scratch copy of the top folder, with
+ *     ./gradcheck the program under test.
  * One check test per block (tcase_add_loop_test); a failure names the README line. */
-#include <dirent.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include "cli.h"
@@ -231,31 +230,26 @@ static const char *program(void)
 	return getenv("GRADCHECK") ? getenv("GRADCHECK") : "./gradcheck";
 }
 
-/* A scratch folder with a symlink to every entry of the top folder; gradcheck points
- * to the program under test.  libgradcheck.a is the top folder's, also under make
- * sanitize (which builds it), so that the C examples link without sanitizers. */
+/* A scratch folder holding a copy of the top folder (without .git and the build's
+ * obj/, build/, tests/bin/): copies, not symlinks, so that a block may write anywhere
+ * and a --sandbox run sees real folders.  ./gradcheck is a symlink to the program under
+ * test; libgradcheck.a is the top folder's (make sanitize builds the plain one too), so
+ * that the C examples link without sanitizers. */
 static void make_scratch(char *dir, size_t size)
 {
-	char top[PATH_MAX], prog[PATH_MAX], target[PATH_MAX * 2], link[PATH_MAX * 2];
-	DIR *dp;
-	struct dirent *e;
+	char prog[PATH_MAX], cmd[PATH_MAX * 2 + 256], link[PATH_MAX];
 
 	snprintf(dir, size, "/tmp/gc_readme_XXXXXX");
-	if (!getcwd(top, sizeof top) || !mkdtemp(dir) || !realpath(program(), prog) ||
-	    !(dp = opendir("."))) {
+	if (!mkdtemp(dir) || !realpath(program(), prog)) {
 		perror("test_readme: scratch folder");
 		exit(2);
 	}
-	while ((e = readdir(dp))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-		    strcmp(e->d_name, ".git") == 0 || strcmp(e->d_name, "gradcheck") == 0)
-			continue;
-		snprintf(target, sizeof target, "%s/%s", top, e->d_name);
-		snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
-		if (symlink(target, link) != 0)
-			perror(link);
+	snprintf(cmd, sizeof cmd, "tar cf - --exclude=./.git --exclude=./obj --exclude=./build "
+	         "--exclude=./tests/bin --exclude=./gradcheck . | tar xf - -C '%s'", dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "test_readme: cannot copy the top folder to %s\n", dir);
+		exit(2);
 	}
-	closedir(dp);
 	snprintf(link, sizeof link, "%s/gradcheck", dir);
 	if (symlink(prog, link) != 0)
 		perror(link);
