@@ -95,11 +95,11 @@ static int read_count(gc_jctx *j, const cJSON *obj, const char *key, double lo, 
 	int rc;
 
 	if (!node)
-		return 0;
+		return GC_OK;
 	gc_jpath_push_key(&j->path, key);
 	rc = gc_json_integer(j, node, lo, hi, &v);
 	gc_jpath_pop(&j->path);
-	if (rc == 0)
+	if (rc == GC_OK)
 		*out = (size_t)v;
 	return rc;
 }
@@ -114,8 +114,8 @@ static int parse_tensor(gc_jctx *j, const cJSON *node, gc_model *m, size_t t, si
 	gc_tensor *ts = &m->tensors[t];
 	size_t rows = 1, cols = 1, k = 0, layer = 0;
 
-	if (gc_json_check_keys(j, node, keys) != 0)
-		return -1;
+	if (gc_json_check_keys(j, node, keys) != GC_OK)
+		return GC_EINVAL;
 	name = cJSON_GetObjectItemCaseSensitive(node, "name");
 	shape = cJSON_GetObjectItemCaseSensitive(node, "shape");
 	if (!cJSON_IsString(name) || !name->valuestring[0]) {
@@ -128,8 +128,10 @@ static int parse_tensor(gc_jctx *j, const cJSON *node, gc_model *m, size_t t, si
 			return gc_jfail(j, "'%s' names tensors[%zu] too", name->valuestring, u);
 		}
 	}
-	if (!(m->names[t] = strdup(name->valuestring)))
-		return gc_jfail(j, "out of memory");
+	if (!(m->names[t] = strdup(name->valuestring))) {
+		gc_error_set(j->err, "out of memory");
+		return GC_ENOMEM;
+	}
 	if (!cJSON_IsArray(shape)) {
 		gc_jpath_push_key(&j->path, "shape");
 		return gc_jfail(j, shape ? "expected an array of sizes, got %s" : "required",
@@ -140,8 +142,8 @@ static int parse_tensor(gc_jctx *j, const cJSON *node, gc_model *m, size_t t, si
 		double v;
 
 		gc_jpath_push_index(&j->path, k);
-		if (gc_json_integer(j, dim, 1, (double)max_params, &v) != 0)
-			return -1;
+		if (gc_json_integer(j, dim, 1, (double)max_params, &v) != GC_OK)
+			return GC_EINVAL;
 		gc_jpath_pop(&j->path);
 		if (k == 0)
 			rows = (size_t)v;
@@ -153,12 +155,12 @@ static int parse_tensor(gc_jctx *j, const cJSON *node, gc_model *m, size_t t, si
 		return gc_jfail(j, "the tensors have more than %zu elements (--max-params)",
 		                max_params);
 	gc_jpath_pop(&j->path);
-	if (read_count(j, node, "layer", 1, 1e6, &layer) != 0)
-		return -1;
+	if (read_count(j, node, "layer", 1, 1e6, &layer) != GC_OK)
+		return GC_EINVAL;
 	*ts = (gc_tensor){ .name = m->names[t], .offset = *total, .rows = rows, .cols = cols,
 	                   .layer = (int)layer, .matrix = k >= 2 };
 	*total += rows * cols;
-	return 0;
+	return GC_OK;
 }
 
 static int parse_array(gc_jctx *j, const cJSON *root, const char *key, size_t n, double *out,
@@ -171,7 +173,7 @@ static int parse_array(gc_jctx *j, const cJSON *root, const char *key, size_t n,
 	if (!node)
 		return gc_jfail(j, "required");
 	rc = gc_json_read_vector(j, node, n, "the sizes of the tensors", out);
-	if (rc == 0 && finite)
+	if (rc == GC_OK && finite)
 		for (size_t i = 0; i < n; i++)
 			if (!isfinite(out[i]))
 				return gc_jfail(j, "element %zu is not finite", i);
@@ -188,15 +190,20 @@ int gc_model_parse_header(const char *text, size_t len, const char *cmd,
 	cJSON *root = gc_json_parse(text, len, err), *tensors, *item, *node;
 	gc_model *m = calloc(1, sizeof *m);
 	size_t total = 0, t = 0;
-	int rc = -1;
+	int rc = GC_EINVAL;
 
 	*out = NULL;
-	if (!root || !m) {
-		if (!m)
-			gc_error_set(err, "out of memory");
+	if (!m) {
+		gc_error_set(err, "out of memory");
+		rc = GC_ENOMEM;
 		goto out;
 	}
-	if (gc_json_check_keys(&j, root, keys) != 0)
+	if (!root) {
+		if (strcmp(err->msg, "out of memory") == 0)
+			rc = GC_ENOMEM;
+		goto out;
+	}
+	if (gc_json_check_keys(&j, root, keys) != GC_OK)
 		goto out;
 	tensors = cJSON_GetObjectItemCaseSensitive(root, "tensors");
 	gc_jpath_push_key(&j.path, "tensors");
@@ -210,11 +217,12 @@ int gc_model_parse_header(const char *text, size_t len, const char *cmd,
 	m->names = calloc(m->n_tensors, sizeof *m->names);
 	if (!m->tensors || !m->names) {
 		gc_error_set(err, "out of memory");
+		rc = GC_ENOMEM;
 		goto out;
 	}
 	cJSON_ArrayForEach(item, tensors) {
 		gc_jpath_push_index(&j.path, t);
-		if (parse_tensor(&j, item, m, t, &total, lim->max_params) != 0)
+		if ((rc = parse_tensor(&j, item, m, t, &total, lim->max_params)) != GC_OK)
 			goto out;
 		gc_jpath_pop(&j.path);
 		t++;
@@ -223,12 +231,14 @@ int gc_model_parse_header(const char *text, size_t len, const char *cmd,
 	m->n = total;
 	m->theta = malloc(total * sizeof *m->theta);
 	m->grad = malloc(total * sizeof *m->grad);
+	rc = GC_EINVAL;
 	if (!m->theta || !m->grad) {
 		gc_error_set(err, "out of memory");
+		rc = GC_ENOMEM;
 		goto out;
 	}
-	if (parse_array(&j, root, "theta", total, m->theta, 1) != 0 ||
-	    parse_array(&j, root, "grad", total, m->grad, 0) != 0)
+	if (parse_array(&j, root, "theta", total, m->theta, 1) != GC_OK ||
+	    parse_array(&j, root, "grad", total, m->grad, 0) != GC_OK)
 		goto out;
 	node = cJSON_GetObjectItemCaseSensitive(root, "loss");
 	gc_jpath_push_key(&j.path, "loss");
@@ -236,11 +246,11 @@ int gc_model_parse_header(const char *text, size_t len, const char *cmd,
 		gc_jfail(&j, "required");
 		goto out;
 	}
-	if (gc_json_number(&j, node, &m->loss) != 0)
+	if (gc_json_number(&j, node, &m->loss) != GC_OK)
 		goto out;
 	gc_jpath_pop(&j.path);
-	if (read_count(&j, root, "batch", 1, 1e15, &m->batch) != 0 ||
-	    read_count(&j, root, "outputs", 1, 1e15, &m->outputs) != 0)
+	if (read_count(&j, root, "batch", 1, 1e15, &m->batch) != GC_OK ||
+	    read_count(&j, root, "outputs", 1, 1e15, &m->outputs) != GC_OK)
 		goto out;
 	node = cJSON_GetObjectItemCaseSensitive(root, "name");
 	if (node) {
@@ -256,11 +266,12 @@ int gc_model_parse_header(const char *text, size_t len, const char *cmd,
 	}
 	if (!m->name) {
 		gc_error_set(err, "out of memory");
+		rc = GC_ENOMEM;
 		goto out;
 	}
 	*out = m;
 	m = NULL;
-	rc = 0;
+	rc = GC_OK;
 out:
 	cJSON_Delete(root);
 	gc_model_free(m);
@@ -427,6 +438,7 @@ typedef struct session {
 	int fast;               /* requests are `v` ones */
 	size_t done, total;     /* for progress */
 	char *msg;              /* the error, once there is one */
+	int nomem;              /* memory ran out: the run ends (not a case error) */
 } session;
 
 static double now_seconds(void)
@@ -456,7 +468,14 @@ static int fail(session *s, const char *fmt, ...)
 	return -1;
 }
 
-/* "copy 2 of 3 of " when there are several copies. */
+/* Memory ran out; returns -1. */
+static int oom(session *s)
+{
+	s->nomem = 1;
+	return fail(s, "out of memory");
+}
+
+/* "copy 2 of 3: " when there are several copies. */
 static const char *which(const session *s, const copy *c, char *buf, size_t size)
 {
 	if (s->n_copies < 2)
@@ -576,7 +595,7 @@ static int take_answer(session *s, copy *c, const char *line, size_t id, const r
 	}
 	answer *a = table_entry(tb, reqs[id].i, reqs[id].delta);
 	if (!a)
-		return fail(s, "out of memory");
+		return oom(s);
 	a->loss = loss;
 	a->kink = (unsigned char)kink;
 	a->state = 2;
@@ -592,7 +611,7 @@ static int send_requests(session *s, copy *c, const request *reqs, size_t from, 
 	int rc;
 
 	if (!buf)
-		return fail(s, "out of memory");
+		return oom(s);
 	if (c->count == 0)
 		c->waiting_since = now_seconds();
 	if (probe) {
@@ -609,7 +628,7 @@ static int send_requests(session *s, copy *c, const request *reqs, size_t from, 
 	}
 	rc = gc_coproc_write(c->cp, buf, n);
 	free(buf);
-	return rc == GC_OK ? 0 : fail(s, "out of memory");
+	return rc == GC_OK ? 0 : oom(s);
 }
 
 /* Takes every complete line of copy c; -1 on a protocol error. */
@@ -648,7 +667,7 @@ static int exchange(session *s, const request *reqs, size_t n, int probe, table 
 	int rc = -1;
 
 	if (!cps)
-		return fail(s, "out of memory");
+		return oom(s);
 	block = block < 16 ? 16 : block > GC_MODEL_BLOCK ? GC_MODEL_BLOCK : block;
 	for (size_t k = 0; k < s->n_copies; k++) {
 		cps[k] = s->copies[k].cp;
@@ -740,13 +759,13 @@ static int start_copies(session *s)
 	int rc = -1;
 
 	if (!cps)
-		return fail(s, "out of memory");
+		return oom(s);
 	for (size_t k = 0; k < s->n_copies; k++) {
 		copy *c = &s->copies[k];
 		gc_error err = {0};
 
 		if (!(c->fifo = malloc((GC_MODEL_WINDOW + 2) * sizeof *c->fifo))) {
-			fail(s, "out of memory");
+			oom(s);
 			goto out;
 		}
 		if (gc_coproc_start_sandboxed(s->cmd, s->ro->sandbox, s->ro->limits.max_file,
@@ -789,7 +808,7 @@ static int start_copies(session *s)
 				continue;
 			}
 			if (!(c->header = strdup(line))) {
-				fail(s, "out of memory");
+				oom(s);
 				goto out;
 			}
 			have++;
@@ -805,8 +824,13 @@ static int start_copies(session *s)
 		}
 	}
 	gc_error err = {0};
-	if (gc_model_parse_header(s->copies[0].header, strlen(s->copies[0].header), s->cmd,
-	                          &s->ro->limits, &s->model, &err) != 0) {
+	int st = gc_model_parse_header(s->copies[0].header, strlen(s->copies[0].header), s->cmd,
+	                               &s->ro->limits, &s->model, &err);
+	if (st == GC_ENOMEM) {
+		oom(s);
+		goto out;
+	}
+	if (st != GC_OK) {
 		fail(s, "--model '%s': header, column %ld: %s", s->cmd, err.col, err.msg);
 		goto out;
 	}
@@ -823,7 +847,7 @@ static int stop_copies(session *s, table *tb)
 		return -1;
 	for (size_t k = 0; k < s->n_copies; k++)
 		if (gc_coproc_write(s->copies[k].cp, "q\n", 2) != GC_OK)
-			return fail(s, "out of memory");
+			return oom(s);
 	for (size_t k = 0; k < s->n_copies; k++) {
 		copy *c = &s->copies[k];
 		gc_exec_result res;
@@ -871,7 +895,7 @@ static int run_rounds(session *s, const gc_problem *p, const gc_options *o, tabl
 		tb->n_missing = 0;
 		if ((rc = gc_check(p, &lo, &r)) != GC_OK || tb->nomem) {
 			gc_result_free(r);
-			return fail(s, "%s", tb->nomem ? "out of memory" : gc_strerror(rc));
+			return tb->nomem || rc == GC_ENOMEM ? oom(s) : fail(s, "%s", gc_strerror(rc));
 		}
 		if (tb->n_missing == 0) {
 			*out = r;
@@ -976,17 +1000,21 @@ static int read_golden(const char *path, const gc_model *m, size_t max, double *
 	size_t len;
 	cJSON *root = NULL;
 	gc_jctx j = { .err = err };
-	int rc = -1;
+	int rc;
 
-	if (gc_json_read_file(path, max, &text, &len, err) != 0)
-		return -1;
+	if ((rc = gc_json_read_file(path, max, &text, &len, err)) != GC_OK)
+		return rc;
 	snprintf(err->file, sizeof err->file, "%s", path);
 	j.text = text;
 	j.len = len;
-	if (!(root = gc_json_parse(text, len, err)))
+	rc = GC_EINVAL;
+	if (!(root = gc_json_parse(text, len, err))) {
+		if (strcmp(err->msg, "out of memory") == 0)
+			rc = GC_ENOMEM;
 		goto out;
+	}
 	static const char *const keys[] = { "loss", "gradients", NULL };
-	if (gc_json_check_keys(&j, root, keys) != 0)
+	if (gc_json_check_keys(&j, root, keys) != GC_OK)
 		goto out;
 	const cJSON *grads = cJSON_GetObjectItemCaseSensitive(root, "gradients"), *item;
 	gc_jpath_push_key(&j.path, "gradients");
@@ -1016,11 +1044,11 @@ static int read_golden(const char *path, const gc_model *m, size_t max, double *
 			goto out;
 		}
 		if (gc_json_read_vector(&j, v, ts->rows * ts->cols, "the tensor's size",
-		                        golden + ts->offset) != 0)
+		                        golden + ts->offset) != GC_OK)
 			goto out;
 		gc_jpath_pop(&j.path);
 	}
-	rc = 0;
+	rc = GC_OK;
 out:
 	cJSON_Delete(root);
 	free(text);
@@ -1055,16 +1083,15 @@ static int check_golden(gc_case_outcome *out, const gc_run_options *ro, const gc
 {
 	char *path = golden_path(ro->golden_dir, m->name);
 	double *golden = malloc(m->n * sizeof *golden);
-	int rc = -1;
+	int rc = GC_ENOMEM;
 
 	if (!path || !golden) {
 		gc_error_set(err, "out of memory");
 		goto out;
 	}
-	if (read_golden(path, m, ro->limits.max_file, golden, err) != 0)
+	if ((rc = read_golden(path, m, ro->limits.max_file, golden, err)) != GC_OK)
 		goto out;
-	rc = 0;
-	for (size_t t = 0; t < m->n_tensors && rc == 0; t++) {
+	for (size_t t = 0; t < m->n_tensors && rc == GC_OK; t++) {
 		const gc_tensor *ts = &m->tensors[t];
 		size_t drifted = 0, worst = ts->offset;
 		double worst_rel = -1;
@@ -1085,10 +1112,11 @@ static int check_golden(gc_case_outcome *out, const gc_run_options *ro, const gc
 			char name[64];
 
 			gc_report_element_name(ts, worst, name, sizeof name);
-			rc = add_note(out, "golden: %s drifted in %zu of %zu elements from %s; worst %s "
+			if ((rc = add_note(out, "golden: %s drifted in %zu of %zu elements from %s; worst %s "
 			              "is %.10g, recorded %.10g (rel %.3g)", ts->name, drifted,
-			              ts->rows * ts->cols, path, name, m->grad[worst], golden[worst],
-			              worst_rel);
+			                   ts->rows * ts->cols, path, name, m->grad[worst],
+			                   golden[worst], worst_rel)) != GC_OK)
+				gc_error_set(err, "out of memory");
 		}
 	}
 out:
@@ -1106,17 +1134,17 @@ static int record_gradient(gc_case_outcome *out, const gc_run_options *ro, const
 	char *old = NULL;
 	size_t old_len;
 	gc_error ignored;
-	int rc = -1;
+	int rc = GC_ENOMEM;
 
 	if (!path || !text) {
 		gc_error_set(err, "out of memory");
 		goto out;
 	}
-	if (!ro->force && gc_json_read_file(path, ro->limits.max_file, &old, &old_len, &ignored) == 0 &&
+	if (!ro->force && gc_json_read_file(path, ro->limits.max_file, &old, &old_len, &ignored) == GC_OK &&
 	    (old_len != strlen(text) || memcmp(old, text, old_len) != 0)) {
 		out->kept_record = path;
 		path = NULL;
-		rc = 0;
+		rc = GC_OK;
 		goto out;
 	}
 	rc = gc_write_file_atomic(path, text, strlen(text), err);
@@ -1167,14 +1195,16 @@ int gc_run_model(const char *cmd, const gc_run_options *ro, gc_case_outcome *out
 	                    : check_elements(&s, &out->used, &tb, &out->result)) != 0 ||
 	    stop_copies(&s, &tb) != 0)
 		goto out;
-	if (ro->golden_dir && check_golden(out, ro, s.model, &err) != 0) {
-		rc = set_error(out, &err);
+	if (ro->golden_dir && (rc = check_golden(out, ro, s.model, &err)) != GC_OK) {
+		rc = rc == GC_ENOMEM ? rc : set_error(out, &err);
 		goto out;
 	}
-	if (ro->record_dir && record_gradient(out, ro, s.model, &err) != 0)
-		rc = set_error(out, &err);
+	if (ro->record_dir && (rc = record_gradient(out, ro, s.model, &err)) != GC_OK)
+		rc = rc == GC_ENOMEM ? rc : set_error(out, &err);
 out:
-	if (s.msg && rc == GC_OK)
+	if (s.nomem)
+		rc = GC_ENOMEM;
+	else if (s.msg && rc == GC_OK)
 		rc = set_error_text(out, s.msg);
 	if (rc == GC_OK && !(out->name = s.model ? strdup(s.model->name) : name_from_command(cmd)))
 		rc = GC_ENOMEM;

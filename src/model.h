@@ -24,8 +24,8 @@ typedef struct gc_model {
 void gc_model_free(gc_model *m);
 
 /* Parses and validates a header line (README, "Check any model").  cmd makes the name
- * when the header has none.  On failure fills err (line:col in the header, key path)
- * and returns nonzero. */
+ * when the header has none.  Returns GC_OK, or GC_EINVAL (err: column in the header,
+ * key path) or GC_ENOMEM. */
 int gc_model_parse_header(const char *text, size_t len, const char *cmd,
                           const gc_case_limits *lim, gc_model **out, gc_error *err);
 
@@ -35,8 +35,8 @@ int gc_model_direction_sign(uint64_t seed, size_t j);
 
 /* Checks the program run by `/bin/sh -c cmd` with ro's options: ro->check.jobs copies
  * side by side, ro->timeout per answer, ro->run_timeout for the whole run.  Every
- * problem with the program becomes an error outcome; the return value is nonzero only
- * when memory ran out.  out->model owns what the report's names point into. */
+ * problem with the program becomes an error outcome; returns GC_OK, or GC_ENOMEM when
+ * memory ran out (the run ends).  out->model owns what the report's names point into. */
 int gc_run_model(const char *cmd, const gc_run_options *ro, gc_case_outcome *out);
 
 #endif
