@@ -319,6 +319,22 @@ START_TEST(test_c_model)
 }
 END_TEST
 
+/* --sandbox (README, "Grading a class") runs the copies in bubblewrap: the model's
+ * folder must be shown with --allow-read. */
+START_TEST(test_sandboxed)
+{
+	cli_run r = cli_gradcheck("--jobs 1 --sandbox --allow-read examples --model " QUAD);
+
+	ck_assert_msg(r.status == 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	assert_contains(r.out, "PASS quadratic: 8 parameters");
+	cli_free(&r);
+	r = cli_gradcheck("--jobs 1 --sandbox --model " QUAD);
+	ck_assert_int_eq(r.status, 2);
+	assert_contains(r.err, "exited before announcing its tensors; it ended with exit status 127");
+	cli_free(&r);
+}
+END_TEST
+
 /* ---- same report for any --jobs; shards merge into one run ------------------------- */
 
 static void same_for_jobs(const char *opts)
@@ -427,6 +443,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, test_conv_numpy);
 	tcase_add_test(tc, test_torch);
 	tcase_add_test(tc, test_c_model);
+	tcase_add_test(tc, test_sandboxed);
 	tcase_add_test(tc, test_jobs_identical);
 	tcase_add_test(tc, test_shards_merge);
 	tcase_add_test(tc, test_golden_record);
