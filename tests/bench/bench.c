@@ -130,8 +130,9 @@ static double one_check(const gc_case *c, int naive, unsigned jobs, size_t sampl
 	gc_problem p = {
 		.n = c->n_params, .theta = c->theta, .grad = grad, .loss = loss,
 		.f = gc_net_fn, .moved = naive ? NULL : gc_net_moved_loss,
-		.moved_many = naive ? NULL : gc_net_moved_many, .ctx = net,
-		.tensors = c->tensors, .n_tensors = c->n_tensors,
+		.moved_many = naive ? NULL : gc_net_moved_many, .kink = gc_net_kink, .ctx = net,
+		.tensors = c->tensors, .n_tensors = c->n_tensors, .batch = c->batch,
+		.outputs = c->sizes[c->n_layers], .noise = gc_net_noise(net),
 	};
 	if (gc_check(&p, &o, &r) != GC_OK)
 		goto out;
@@ -153,8 +154,11 @@ static double timed(const gc_case *c, int naive, unsigned jobs, int *ok)
 
 	do {
 		double s = one_check(c, naive, jobs, 0, &checked, &failed);
-		if (s < 0 || failed)
+		if (s < 0 || failed) {
+			fprintf(stderr, "bench: %s: %s\n", c->name,
+			        s < 0 ? "the check could not run" : "elements failed");
 			*ok = 0;
+		}
 		if (s < 0)
 			return NAN;
 		total += s;
