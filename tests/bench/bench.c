@@ -9,7 +9,7 @@
  *   incr-all  the same with one thread per processor;
  *   torch     torch.autograd.gradcheck (full mode, float64) on the same network, same
  *             numbers, when python3 can import torch (tests/bench/torch_bench.py): on
- *             the system's BLAS and on Debian's OpenBLAS (LD_LIBRARY_PATH);
+ *             Debian's reference BLAS and on its OpenBLAS (LD_LIBRARY_PATH);
  *   GFLOP/s   the fused kernel alone on layer L-2's moves, 1 thread.
  * Every C time covers the whole check: creating the net, the analytic gradient
  * and gc_check.  Small networks are repeated until 0.2 s have passed.  A naive run
@@ -303,11 +303,14 @@ static size_t write_torch_cases(gc_case **cases, size_t n, const char *dir, char
 	return used < size ? count : 0;
 }
 
-/* Debian's OpenBLAS, for torch's BLAS calls without changing the system's choice */
+/* Debian's reference BLAS and OpenBLAS, for torch's BLAS calls whatever the system's
+ * libblas.so.3 alternative is (installing libopenblas-dev makes it OpenBLAS) */
+#define REFBLAS_DIR "/usr/lib/x86_64-linux-gnu/blas"
 #define OPENBLAS_DIR "/usr/lib/x86_64-linux-gnu/openblas-pthread"
 
-/* Runs the torch script over the torch networks; fills rows[i].torch, or with
- * openblas rows[i].torch_ob (torch run with LD_LIBRARY_PATH=OPENBLAS_DIR). */
+/* Runs the torch script over the torch networks with LD_LIBRARY_PATH=REFBLAS_DIR
+ * (when Debian's reference BLAS is installed, else the system's BLAS) into
+ * rows[i].torch, or with openblas LD_LIBRARY_PATH=OPENBLAS_DIR into rows[i].torch_ob. */
 static void run_torch(gc_case **cases, bench_row *rows, const char *python, const char *script,
                       int openblas, char *version, size_t vsize)
 {
@@ -318,7 +321,9 @@ static void run_torch(gc_case **cases, bench_row *rows, const char *python, cons
 	    || !mkdtemp(dir))
 		return;
 	snprintf(cmd, sizeof cmd, "%s'%s' '%s'",
-	         openblas ? "LD_LIBRARY_PATH=" OPENBLAS_DIR " " : "", python, script);
+	         openblas ? "LD_LIBRARY_PATH=" OPENBLAS_DIR " "
+	         : access(REFBLAS_DIR, R_OK) == 0 ? "LD_LIBRARY_PATH=" REFBLAS_DIR " " : "",
+	         python, script);
 	if (write_torch_cases(cases, N_NETS, dir, cmd, sizeof cmd) > 0) {
 		fprintf(stderr, "bench: torch.autograd.gradcheck%s ...\n",
 		        openblas ? " on OpenBLAS" : "");
@@ -398,7 +403,8 @@ static void print_table(const bench_row *rows, size_t n, unsigned np, const char
 		}
 	if (torch[0]) {
 		printf("torch: torch.autograd.gradcheck(fast_mode=False), float64, %s; torch s on "
-		       "the system's BLAS,\ntorchOB with LD_LIBRARY_PATH=%s.\n", torch, OPENBLAS_DIR);
+		       "the reference BLAS\n(LD_LIBRARY_PATH=%s), torchOB on OpenBLAS "
+		       "(LD_LIBRARY_PATH=%s).\n", torch, REFBLAS_DIR, OPENBLAS_DIR);
 		for (size_t i = 0; i < n; i++)
 			if ((rows[i].torch >= 0 || rows[i].torch_ob >= 0) && !rows[i].torch_ok) {
 				printf("!: torch's gradcheck reported a mismatch.\n");
