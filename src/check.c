@@ -27,9 +27,9 @@ typedef struct gc_job gc_job;
 /* One worker's losses of the central-difference moves of its current chunk,
  * evaluated at once by gc_problem.moved_many and looked up by eval_moved(). */
 typedef struct gc_batch {
-	size_t idx[2 * GC_CHUNK];
-	double delta[2 * GC_CHUNK], loss[2 * GC_CHUNK];
-	int kink[2 * GC_CHUNK];
+	size_t idx[6 * GC_CHUNK];
+	double delta[6 * GC_CHUNK], loss[6 * GC_CHUNK];
+	int kink[6 * GC_CHUNK];
 	size_t n, next;                 /* entries; where the next lookup starts */
 } gc_batch;
 
@@ -499,7 +499,9 @@ static void report_progress(gc_job *j, size_t count)
 }
 
 /* Evaluates the central-difference moves of element units start..end-1 in one
- * moved_many call, for eval_moved() to find. */
+ * moved_many call, for eval_moved() to find: the first probe's step and the
+ * ladder's rungs either side of it, which measure() climbs to whenever the first
+ * difference does not settle the element. */
 static void batch_fill(gc_job *j, unsigned w, size_t start, size_t end)
 {
 	const gc_problem *p = j->p;
@@ -508,12 +510,15 @@ static void batch_fill(gc_job *j, unsigned w, size_t start, size_t end)
 
 	for (size_t u = start; u < end; u++) {
 		size_t i = j->todo[u];
-		double hp, hm;
-		central_steps(p->theta[i], base_step(j->o, p->theta[i]), &hp, &hm);
-		b->idx[n] = b->idx[n + 1] = i;
-		b->delta[n] = hp;
-		b->delta[n + 1] = -hm;
-		n += 2;
+		double h0 = base_step(j->o, p->theta[i]);
+		for (int k = GC_LADDER_ZERO - 1; k <= GC_LADDER_ZERO + 1; k++) {
+			double hp, hm;
+			central_steps(p->theta[i], rung(h0, k), &hp, &hm);
+			b->idx[n] = b->idx[n + 1] = i;
+			b->delta[n] = hp;
+			b->delta[n + 1] = -hm;
+			n += 2;
+		}
 	}
 	memset(b->kink, 0, n * sizeof *b->kink);
 	p->moved_many(p->ctx, w, n, b->idx, b->delta, b->loss, b->kink);
