@@ -218,6 +218,13 @@ static double line_fp(double x, void *params)
 	return line_at(params, x);
 }
 
+/* The rounding error of a loss value l: 4 eps |l|, the caller's estimate, and at least
+ * the smallest normal double (a loss of exactly 0 cannot resolve a subnormal slope). */
+static double loss_noise(const gc_problem *p, double l)
+{
+	return fmax(fmax(GC_NOISE_EPS * fabs(l), p->noise), DBL_MIN);
+}
+
 /* One central difference (L(+hp) - L(-hm)) / (hp + hm).  For an element the steps are
  * exact: theta[i] +- h rounded to doubles first, divided by their true distance. */
 typedef struct gc_probe {
@@ -243,15 +250,22 @@ static void probe(gc_line *ln, double h, gc_probe *pr)
 	if (!ln->dir && !p->moved && p->kink)
 		pr->kink = p->kink(p->ctx, p->theta, ln->i, h) != 0;
 	pr->d = (pr->lp - pr->lm) / (pr->hp + pr->hm);
-	pr->noise = (fmax(GC_NOISE_EPS * fabs(pr->lp), p->noise) +
-	             fmax(GC_NOISE_EPS * fabs(pr->lm), p->noise)) / (pr->hp + pr->hm);
+	pr->noise = (loss_noise(p, pr->lp) + loss_noise(p, pr->lm)) / (pr->hp + pr->hm);
 	pr->ok = !pr->kink && isfinite(pr->d) && isfinite(pr->noise);
+}
+
+/* The claim agrees with the estimate to a tenth of the tolerance itself. */
+static int close_agreement(const gc_element *e, double atol, double rtol)
+{
+	return e->abs_err <= GC_QUICK * (atol + rtol * fmax(fabs(e->analytic), fabs(e->numeric)));
 }
 
 /* Fills e from the claim a, the estimate n, the noise of n and the spread of the
  * estimates between steps (README.md, "Verdicts"): with T = atol + noise +
  * rtol max(|a|, |n|),
- *   pass: |a - n| <= T and spread <= T;  fail: |a - n| > T + 2 spread;  else unreliable. */
+ *   pass: |a - n| <= T and spread <= T, or |a - n| <= GC_QUICK (atol + rtol max(|a|, |n|))
+ *         (a wrong claim that close to the estimate would be a coincidence);
+ *   fail: |a - n| > T + 2 spread;  otherwise unreliable. */
 static void decide(gc_element *e, double n, double noise, double spread, double atol, double rtol)
 {
 	double a = e->analytic;
@@ -267,7 +281,7 @@ static void decide(gc_element *e, double n, double noise, double spread, double 
 	double tol = atol + noise + rtol * big;
 	e->abs_err = fabs(a - n);
 	e->rel_err = big > 0 ? e->abs_err / big : 0;
-	if (e->abs_err <= tol && spread <= tol)
+	if ((e->abs_err <= tol && spread <= tol) || close_agreement(e, atol, rtol))
 		e->verdict = GC_ELEM_PASS;
 	else if (e->abs_err > tol + 2 * spread)
 		e->verdict = GC_ELEM_FAIL;
@@ -284,8 +298,7 @@ static void judge_kink(gc_line *ln, const gc_probe *pr, gc_element *e, double at
 	double up = (pr->lp - l0) / pr->hp, down = (l0 - pr->lm) / pr->hm;
 	double lo = fmin(up, down), hi = fmax(up, down);
 	const gc_problem *p = ln->j->p;
-	double noise = (fmax(GC_NOISE_EPS * fabs(pr->lp), p->noise) + 2 * fmax(GC_NOISE_EPS *
-	                fabs(l0), p->noise) + fmax(GC_NOISE_EPS * fabs(pr->lm), p->noise)) /
+	double noise = (loss_noise(p, pr->lp) + 2 * loss_noise(p, l0) + loss_noise(p, pr->lm)) /
 	               fmin(pr->hp, pr->hm);
 	double a = e->analytic;
 
@@ -338,9 +351,15 @@ static int best_pair(const gc_probe *pr, int lo, int hi, double *n, double *nois
 	*n = *noise = NAN;
 	for (int k = lo; k < hi; k++) {
 		double rk = richardson(pr[k].d, pr[k + 1].d), s;
-		if (k + 1 < hi)
+		if (k + 1 < hi) {
 			s = fabs(rk - richardson(pr[k + 1].d, pr[k + 2].d));
-		else if (k > lo)
+			/* when the differences grow as h^2 (x16 a rung, well above the noise),
+			 * curvature drives them: R(h) - R(4h) is then 255 times R(h)'s error */
+			double d1 = pr[k + 1].d - pr[k].d, d2 = pr[k + 2].d - pr[k + 1].d;
+			if (fabs(d1) > 10 * (pr[k].noise + pr[k + 1].noise) && d2 / d1 >= 8 &&
+			    d2 / d1 <= 32)
+				s /= 255;
+		} else if (k > lo)
 			s = fabs(rk - richardson(pr[k - 1].d, pr[k].d));
 		else
 			s = fabs(pr[k].d - pr[k + 1].d);
@@ -409,7 +428,8 @@ static void measure(gc_line *ln, double h0, gc_element *e)
 		e->step = rung(h0, best);
 		decide(e, n, noise, spread, atol, rtol);
 		/* a pass must resolve the tolerance: its noise at most atol + rtol max(|a|, |n|) */
-		int coarse = noise > atol + rtol * fmax(fabs(a), fabs(n));
+		int coarse = noise > atol + rtol * fmax(fabs(a), fabs(n)) &&
+		             !close_agreement(e, atol, rtol);
 		if (e->verdict == GC_ELEM_FAIL || (e->verdict == GC_ELEM_PASS && !coarse))
 			return;
 		/* larger steps when rounding noise explains the spread or blurs the

@@ -1455,42 +1455,54 @@ int gc_net_kink(void *ctx, const double *theta, size_t i, double h)
 double gc_net_noise(const gc_net *net)
 {
 	const gc_case *c = net->c;
-	size_t B = c->batch, m = c->sizes[c->n_layers], n = B * m;
-	double base = gc_net_base_loss(net), noise = 4 * DBL_EPSILON * fabs(base), k;
+	size_t B = c->batch, m = c->sizes[c->n_layers], n = B * m, L = c->n_layers;
+	double base = gc_net_base_loss(net), noise = 4 * DBL_EPSILON * fabs(base), sum = 0;
 	double *mag_theta = malloc(c->n_params * sizeof *mag_theta);
 	double *mag_x = malloc(B * c->sizes[0] * sizeof *mag_x);
-	double *y = malloc(n * sizeof *y), *mag_y = malloc(n * sizeof *mag_y);
+	double *y = malloc(n * sizeof *y), *mag = malloc(n * sizeof *mag);
+	gc_activation *act = malloc(L * sizeof *act);
 	gc_net *tmp = NULL;
 
-	switch (c->loss) {
-	case GC_LOSS_SSE: k = 2; break;
-	case GC_LOSS_HALF_SSE: k = 1; break;
-	case GC_LOSS_MSE: k = 2 / (double)n; break;
-	default: k = 0; break;         /* bounded outputs: no cancellation in y - t */
-	}
-	if (k == 0 || !mag_theta || !mag_x || !y || !mag_y)
+	if (!mag_theta || !mag_x || !y || !mag || !act)
 		goto out;
 	for (size_t i = 0; i < c->n_params; i++)
 		mag_theta[i] = fabs(c->theta[i]);
 	for (size_t i = 0; i < B * c->sizes[0]; i++)
 		mag_x[i] = fabs(c->inputs[i]);
+	/* the magnitudes of the terms behind each output's pre-activation: a forward pass
+	 * on |W|, |b|, |x| with an identity output layer */
+	memcpy(act, c->act, L * sizeof *act);
+	act[L - 1].kind = GC_ACT_IDENTITY;
 	gc_case at = *c;
 	at.theta = mag_theta;
 	at.inputs = mag_x;
+	at.act = act;
+	at.loss = GC_LOSS_SSE;
 	if (gc_net_create(&at, 1, &tmp) != GC_OK)
 		goto out;
 	gc_net_loss_at(net, c->theta, y);
-	gc_net_loss_at(tmp, mag_theta, mag_y);
-	/* y carries an error of about eps * (its terms' magnitudes); L moves by dL/dy times that */
-	for (size_t i = 0; i < n; i++)
-		noise += 4 * DBL_EPSILON * k * fabs(y[i] - c->targets[i]) *
-		         (fabs(mag_y[i]) + fabs(c->targets[i]));
+	gc_net_loss_at(tmp, mag_theta, mag);
+	/* each output carries an error of about eps * its terms' magnitudes; the loss moves
+	 * by its derivative times that */
+	for (size_t i = 0; i < n; i++) {
+		double t = c->targets[i];
+		switch (c->loss) {
+		case GC_LOSS_SSE: sum += 2 * fabs(y[i] - t) * (mag[i] + fabs(t)); break;
+		case GC_LOSS_HALF_SSE: sum += fabs(y[i] - t) * (mag[i] + fabs(t)); break;
+		case GC_LOSS_MSE: sum += 2 * fabs(y[i] - t) * (mag[i] + fabs(t)) / (double)n; break;
+		case GC_LOSS_CROSS_ENTROPY: sum += fabs(t) * (1 + mag[i]) / (double)B; break;
+		case GC_LOSS_BINARY_CROSS_ENTROPY: sum += (1 + mag[i]) / (double)n; break;
+		default: sum += 1 + mag[i]; break;
+		}
+	}
+	noise += 4 * DBL_EPSILON * sum;
 out:
 	gc_net_free(tmp);
 	free(mag_theta);
 	free(mag_x);
 	free(y);
-	free(mag_y);
+	free(mag);
+	free(act);
 	return noise;
 }
 

@@ -58,8 +58,9 @@ size_t gc_net_fused_moves(const gc_net *net);
 double gc_net_fn(const double *theta, void *ctx);
 
 /* The rounding error of one evaluation of the loss, estimated from the magnitudes of
- * the terms it sums (a forward pass on |W|, |b|, |x|) and, for the squared-error
- * losses, the cancellation in y - t (README.md, "Tolerances"); for gc_problem.noise. */
+ * the terms behind each output (a forward pass on |W|, |b|, |x|): for the squared-error
+ * losses through the cancellation in y - t, for the log losses as the absolute error
+ * of a log (README.md, "Tolerances"); for gc_problem.noise. */
 double gc_net_noise(const gc_net *net);
 
 /* gc_kink_fn: whether moving theta[i] by +-h crosses a relu kink.  ctx is the gc_net. */
