@@ -155,6 +155,15 @@ static int read_name(loader *ld, const char *path)
 		gc_jpath_push_key(&ld->j.path, "name");
 		if (!cJSON_IsString(node))
 			return gc_jfail(&ld->j, "expected a string, got %s", gc_json_kind(node));
+		/* the name becomes --record's and --golden's DIR/NAME.grad.json */
+		const char *s = node->valuestring;
+		int bad = !*s || strstr(s, "..") != NULL;
+		for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+			bad |= *p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f;
+		if (bad)
+			return gc_jfail(&ld->j, "a name must be a file name: not empty, without '/', "
+			                "'\\', \"..\" or control characters (it names --record and "
+			                "--golden files)");
 		gc_jpath_pop(&ld->j.path);
 		ld->c->name = dup_string(node->valuestring, strlen(node->valuestring));
 	} else {
