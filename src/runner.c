@@ -369,6 +369,17 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 		rc = case_error(out, rc, &err);
 		goto out;
 	}
+	/* a case where nothing was decided is no pass (a shard may hold none of a case) */
+	if (out->used.shard_count <= 1 && out->result->checked == out->result->unreliable) {
+		if (out->result->checked == 0)
+			gc_error_set(&err, "nothing was checked");
+		else
+			gc_error_set(&err, "nothing was decided: all %zu elements checked are "
+			             "unreliable (the finite differences cannot resolve this "
+			             "gradient)", out->result->checked);
+		rc = case_error(out, GC_EINVAL, &err);
+		goto out;
+	}
 	if ((rc = note_transposed(out, c, transposed)) != GC_OK ||
 	    (rc = check_expect(out, c, net, loss, grad)) != GC_OK)
 		goto out;

@@ -360,6 +360,25 @@ START_TEST(test_nothing_overwritten)
 }
 END_TEST
 
+/* A loss of 1e30 (target 1e15) rounds away every difference: no element can be
+ * decided, and such a case is an error, never a pass. */
+START_TEST(test_nothing_decided)
+{
+	char *path = cli_temp_file("{\"layers\": [1, 1], \"activations\": \"identity\", "
+	                           "\"loss\": \"sse\", \"params\": {\"weights\": [[[1]]], "
+	                           "\"biases\": [[0]]}, \"inputs\": [[1]], \"targets\": [[1e15]]}",
+	                           ".json");
+	cli_run r = cli_gradcheck("%s", path);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "nothing was decided: all 2 elements checked are unreliable")
+	              != NULL, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "0 passed, 1 failed") != NULL, "%s", r.out);
+	cli_free(&r);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -379,6 +398,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_kink_is_not_a_failure);
 	tcase_add_test(tc, test_stdout_lost);
 	tcase_add_test(tc, test_nothing_overwritten);
+	tcase_add_test(tc, test_nothing_decided);
 	suite_add_tcase(s, tc);
 	return s;
 }
