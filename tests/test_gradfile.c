@@ -174,6 +174,25 @@ START_TEST(test_print_round_trip)
 					   &loss_back, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "gradients.weights[0][0][0]: expected a number, got null"));
 	cJSON_free(text);
+
+	/* a non-finite loss is written as a string and reads back (--record, then --golden) */
+	grad[0] = 1;
+	const double losses[] = { NAN, INFINITY, -INFINITY };
+	const char *const spelled[] = { "\"NaN\"", "\"Infinity\"", "\"-Infinity\"" };
+	for (size_t k = 0; k < 3; k++) {
+		text = gc_gradfile_print(c, losses[k], grad);
+		ck_assert_ptr_nonnull(text);
+		ck_assert_ptr_nonnull(strstr(text, spelled[k]));
+		ck_assert_int_eq(gc_gradfile_parse(text, strlen(text), "printed", c, back, tr,
+		                                   &has_loss, &loss_back, &err), 0);
+		ck_assert_int_eq(has_loss, 1);
+		ck_assert(isnan(losses[k]) ? isnan(loss_back) : loss_back == losses[k]);
+		cJSON_free(text);
+	}
+	const char *bad = "{\"loss\": \"inf\", \"gradients\": {}}";
+	ck_assert_int_ne(gc_gradfile_parse(bad, strlen(bad), "bad", c, back, tr, &has_loss,
+	                                   &loss_back, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "loss: expected a number, or \"NaN\""));
 	gc_case_free(c);
 }
 END_TEST
