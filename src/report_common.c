@@ -1,6 +1,7 @@
 /* report_common.c - what the report writers share: element names, case counts and the
  * case status names. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "report_common.h"
 
@@ -58,4 +59,58 @@ void gc_report_count(const gc_case_report *cases, size_t n, size_t *passed, size
 		if (cases[i].status == GC_CASE_ERROR)
 			++*errors;
 	}
+}
+
+size_t gc_utf8_len(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned long cp;
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *gc_utf8_fix(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = malloc(3 * n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		size_t len = gc_utf8_len(s);
+		if (len == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			s++;
+		} else {
+			memcpy(o, s, len);
+			o += len;
+			s += len;
+		}
+	}
+	*o = '\0';
+	return out;
 }

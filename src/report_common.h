@@ -13,4 +13,13 @@ void gc_report_element_name(const gc_tensor *t, size_t index, char *buf, size_t 
 void gc_report_count(const gc_case_report *cases, size_t n, size_t *passed, size_t *failed,
                      size_t *errors);
 
+/* The length (1 to 4) of the well-formed UTF-8 character at s, or 0 when the bytes
+ * there are not one (stray continuation, overlong, surrogate, beyond U+10FFFF). */
+size_t gc_utf8_len(const char *s);
+
+/* A copy of s (malloc'ed; NULL when out of memory) in which every byte that starts no
+ * well-formed UTF-8 character is replaced by U+FFFD: program output with byte 0xFF
+ * must not make a JSON, TAP or HTML report invalid (README.md, "Reports"). */
+char *gc_utf8_fix(const char *s);
+
 #endif

@@ -76,13 +76,24 @@ static const char script[] =
 	"if(!r)return;r.hidden=false;r.textContent=ti.textContent;}"
 	"document.addEventListener('mouseover',show);document.addEventListener('focusin',show);})();";
 
-/* Writes s with HTML special characters escaped; control characters become '?'. */
+/* Writes s with HTML special characters escaped; control characters become '?', bytes
+ * that are not UTF-8 U+FFFD. */
 static void esc(FILE *out, const char *s)
 {
 	if (!s)
 		return;
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
+		size_t len = gc_utf8_len(s);
+		if (len == 0) {
+			fputs("&#xFFFD;", out);
+			continue;
+		}
+		if (len > 1) {
+			fwrite(s, 1, len, out);
+			s += len - 1;
+			continue;
+		}
 		switch (ch) {
 		case '&':  fputs("&amp;", out); break;
 		case '<':  fputs("&lt;", out); break;

@@ -45,7 +45,11 @@ static int add_size(cJSON *obj, const char *key, size_t n)
 
 static int add_string(cJSON *obj, const char *key, const char *s)
 {
-	return add_item(obj, key, cJSON_CreateString(s ? s : ""));
+	char *fixed = gc_utf8_fix(s ? s : "");
+	int rc = fixed ? add_item(obj, key, cJSON_CreateString(fixed)) : -1;
+
+	free(fixed);
+	return rc;
 }
 
 /* Seeds above 2^53 do not fit a JSON number exactly: written as decimal strings. */

@@ -3,12 +3,23 @@
  * also valid TAP 14, and Perl's TAP::Parser (prove) rejects version 14. */
 #include <math.h>
 #include "report.h"
+#include "report_common.h"
 
 /* A test description: '#' would start a directive and '\' escapes it (TAP 14),
  * line breaks would end the line. */
 static void tap_description(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {
+		size_t len = gc_utf8_len(s);
+		if (len != 1) {
+			/* a whole character, or U+FFFD for a byte that is not UTF-8 */
+			if (len == 0)
+				fputs("\xef\xbf\xbd", out);
+			else
+				fwrite(s, 1, len, out);
+			s += len ? len - 1 : 0;
+			continue;
+		}
 		if (*s == '#' || *s == '\\')
 			fputc('\\', out);
 		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
@@ -21,7 +32,15 @@ static void yaml_string(FILE *out, const char *s, int item)
 {
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (item && *p == ' ' && p > (const unsigned char *)s && p[-1] == ':')
+		size_t len = gc_utf8_len((const char *)p);
+		if (len != 1) {
+			/* a whole character, or U+FFFD for a byte that is not UTF-8 */
+			if (len == 0)
+				fputs("\xef\xbf\xbd", out);
+			else
+				fwrite(p, 1, len, out);
+			p += len ? len - 1 : 0;
+		} else if (item && *p == ' ' && p > (const unsigned char *)s && p[-1] == ':')
 			fputs("\\x20", out);
 		else if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);

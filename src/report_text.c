@@ -54,12 +54,29 @@ static void print_worst(FILE *out, const gc_result *r)
 	}
 }
 
+/* s with every byte that is not UTF-8 written as U+FFFD (a program's stderr). */
+static void put_utf8(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		size_t len = gc_utf8_len(s);
+		if (len == 0) {
+			fputs("\xef\xbf\xbd", out);
+		} else {
+			fwrite(s, 1, len, out);
+			s += len - 1;
+		}
+	}
+}
+
 int gc_report_text_case(FILE *out, const gc_case_report *c, const gc_options *o)
 {
 	(void)o;
-	fprintf(out, "%s %s", gc_case_status_label(c->status), c->name);
+	fprintf(out, "%s ", gc_case_status_label(c->status));
+	put_utf8(out, c->name);
 	if (c->status == GC_CASE_ERROR) {
-		fprintf(out, ": %s\n", c->error ? c->error : "error");
+		fputs(": ", out);
+		put_utf8(out, c->error ? c->error : "error");
+		fputc('\n', out);
 		return ferror(out) ? GC_EIO : GC_OK;
 	}
 	fprintf(out, ": %zu parameters, loss %.10g\n", c->n_params, c->loss);
@@ -71,8 +88,11 @@ int gc_report_text_case(FILE *out, const gc_case_report *c, const gc_options *o)
 			        gc_diag_kind_name(c->result->diagnoses[d].kind),
 			        c->result->diagnoses[d].detail);
 	}
-	for (size_t i = 0; i < c->n_notes; i++)
-		fprintf(out, "  %s\n", c->notes[i]);
+	for (size_t i = 0; i < c->n_notes; i++) {
+		fputs("  ", out);
+		put_utf8(out, c->notes[i]);
+		fputc('\n', out);
+	}
 	return ferror(out) ? GC_EIO : GC_OK;
 }
 

@@ -379,6 +379,32 @@ START_TEST(test_nothing_decided)
 }
 END_TEST
 
+/* A program whose stderr holds byte 0xFF: every report format stays valid UTF-8 (iconv
+ * checks, independently of gradcheck's own code), the byte shown as U+FFFD. */
+START_TEST(test_reports_are_utf8)
+{
+	static const char *const formats[] = { "text", "json", "junit", "tap", "html" };
+	if (system("command -v iconv >/dev/null 2>&1") != 0) {
+		printf("SKIP test_reports_are_utf8: iconv is not installed\n");
+		ck_abort_msg("iconv is needed to check the reports' UTF-8");
+	}
+	for (size_t k = 0; k < sizeof formats / sizeof *formats; k++) {
+		cli_run r = cli_gradcheck("--format %s --exec \"printf 'bad \\377 byte' >&2; exit 3\" "
+		                          "cases/seed003_sigmoid_2_2_1.json", formats[k]);
+		ck_assert_int_eq(r.status, 2);
+		ck_assert_msg(strstr(r.out, k == 4 ? "bad &#xFFFD; byte" : "bad \xef\xbf\xbd byte") != NULL,
+		              "%s: no U+FFFD", formats[k]);
+		char *path = cli_temp_file(r.out, ".out");
+		char cmd[512];
+		snprintf(cmd, sizeof cmd, "iconv -f UTF-8 -t UTF-8 %s >/dev/null 2>&1", path);
+		ck_assert_msg(system(cmd) == 0, "%s report is not UTF-8", formats[k]);
+		unlink(path);
+		free(path);
+		cli_free(&r);
+	}
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -399,6 +425,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_stdout_lost);
 	tcase_add_test(tc, test_nothing_overwritten);
 	tcase_add_test(tc, test_nothing_decided);
+	tcase_add_test(tc, test_reports_are_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }
