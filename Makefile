@@ -18,7 +18,7 @@ CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS   = $(shell pkg-config --libs check)
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(DEP_CFLAGS) -Isrc
 
-LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRC  = $(filter-out src/main.c src/mpi_dist.c,$(wildcard src/*.c))
 LIB_OBJ  = $(patsubst src/%.c,$(B)/obj/%.o,$(LIB_SRC))
 HEADERS  = $(wildcard src/*.h)
 TEST_SRC = $(wildcard tests/test_*.c)
@@ -82,8 +82,11 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(PROGRAM): $(B)/obj/main.o $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)/obj/main.o $(LIB) $(DEP_LIBS)
+# make MPI=1: the MPI build (mk/mpi.mk sets PROGRAM_LIBS).
+MAIN_OBJ     = $(if $(filter 1,$(MPI)),$(B)/obj/main-mpi.o $(B)/obj/mpi_dist.o,$(B)/obj/main.o)
+PROGRAM_LIBS = $(DEP_LIBS)
+$(PROGRAM): $(MAIN_OBJ) $(LIB) $(B)/obj/program-flavor
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(PROGRAM_LIBS)
 
 $(B)/tests/bin/%: tests/%.c $(wildcard tests/*.h) $(LIB) $(HEADERS)
 	@mkdir -p $(@D)
@@ -91,9 +94,9 @@ $(B)/tests/bin/%: tests/%.c $(wildcard tests/*.h) $(LIB) $(HEADERS)
 
 # Test programs run from the top folder; GRADCHECK names the program they drive.
 check: deps-check
-	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB) $(TEST_BIN) $(BENCH_BIN)
+	@$(MAKE) --no-print-directory $(PROGRAM) $(LIB) $(TEST_BIN) $(BENCH_BIN) $(MPI_CHECK_BIN)
 	@status=0; for t in $(TEST_BIN); do echo "== $$t"; \
-	  OPENBLAS_CORETYPE=$(TEST_BLAS_CORE) GRADCHECK=$(PROGRAM) $$t || status=1; done; \
+	  OPENBLAS_CORETYPE=$(TEST_BLAS_CORE) GRADCHECK=$(PROGRAM) $(MPI_CHECK_ENV) $$t || status=1; done; \
 	echo "== every header on its own"; $(MAKE) --no-print-directory check-headers || status=1; \
 	echo "== the core without cJSON"; $(MAKE) --no-print-directory check-core || status=1; \
 	echo "== html in a browser"; tests/html/browser_test.sh $(B)/tests/bin/test_html || status=1; \

@@ -42,6 +42,7 @@ struct gc_job {
 	gc_result *r;
 	gc_unit_fn run;
 	size_t n_units;
+	const size_t *units;            /* (n_units) the unit numbers to compute; NULL: 0.. */
 	const size_t *todo;             /* element mode: (n_units) element indices */
 	const size_t *fast_tensor;      /* fast mode: (n_units / 4) tensor numbers */
 	const signed char *dirs;        /* fast mode: (4n) directions, 4 blocks per tensor */
@@ -70,6 +71,7 @@ const char *gc_strerror(int status)
 	case GC_EINVAL: return "invalid argument";
 	case GC_ETHREAD: return "a worker thread could not be started";
 	case GC_EIO: return "a report could not be written";
+	case GC_ESPREAD: return "sharing the work between processes failed";
 	default: return "unknown error";
 	}
 }
@@ -90,6 +92,7 @@ void gc_options_init(gc_options *o)
 	o->show = GC_DEFAULT_SHOW;
 	o->progress = NULL;
 	o->progress_arg = NULL;
+	o->spread = NULL;
 }
 
 unsigned gc_options_jobs(const gc_options *o)
@@ -529,7 +532,7 @@ static void batch_fill(gc_job *j, unsigned w, size_t start, size_t end)
 	size_t n = 0;
 
 	for (size_t u = start; u < end; u++) {
-		size_t i = j->todo[u];
+		size_t i = j->todo[j->units ? j->units[u] : u];
 		double h0 = base_step(j->o, p->theta[i]);
 		for (int k = GC_LADDER_ZERO - 1; k <= GC_LADDER_ZERO + 1; k++) {
 			double hp, hm;
@@ -558,7 +561,7 @@ static void *worker_main(void *arg)
 		if (j->batch)
 			batch_fill(j, w->id, start, end);
 		for (size_t u = start; u < end; u++)
-			j->run(j, w->id, w->theta, u);
+			j->run(j, w->id, w->theta, j->units ? j->units[u] : u);
 		report_progress(j, end - start);
 	}
 	return NULL;
@@ -760,6 +763,74 @@ out:
 	return rc;
 }
 
+/* ---- sharing with other processes ------------------------------------------------ */
+
+int gc_spread_assign(const double *cost, size_t n, unsigned parts, unsigned *owner)
+{
+	double total = 0, before = 0;
+
+	if (parts == 0)
+		return GC_EINVAL;
+	for (size_t u = 0; u < n; u++)
+		total += cost[u];
+	for (size_t u = 0; u < n; u++) {
+		double mid = total > 0 ? (before + cost[u] / 2) / total : ((double)u + 0.5) / (double)n;
+		double k = floor(mid * parts);
+
+		owner[u] = k < parts ? (unsigned)k : parts - 1;
+		before += cost[u];
+	}
+	return GC_OK;
+}
+
+/* Narrows the job's n_units units to those o->spread's share() gives this process:
+ * *mine flags them and *units (which j->units then points to) lists them; the caller
+ * frees both.  cost[u] is unit u's relative cost (NULL: all equal). */
+static int spread_share(gc_job *j, const double *cost, unsigned char **mine, size_t **units)
+{
+	const gc_spread *sp = j->o->spread;
+	size_t n = j->n_units, m = 0;
+	double *ones = NULL;
+	int rc;
+
+	*mine = calloc(n ? n : 1, 1);
+	*units = malloc((n ? n : 1) * sizeof **units);
+	if (!cost && (ones = malloc((n ? n : 1) * sizeof *ones)))
+		for (size_t u = 0; u < n; u++)
+			ones[u] = 1;
+	if (!*mine || !*units || (!cost && !ones)) {
+		free(ones);
+		return GC_ENOMEM;
+	}
+	rc = sp->share(sp->arg, j->p, j->todo, cost ? cost : ones, n, *mine);
+	free(ones);
+	if (rc)
+		return rc;
+	for (size_t u = 0; u < n; u++)
+		if ((*mine)[u])
+			(*units)[m++] = u;
+	j->units = *units;
+	j->n_units = m;
+	return GC_OK;
+}
+
+/* Element mode: each unit's cost, from its tensor's (NULL when the problem gives none). */
+static double *element_costs(const gc_problem *p, const gc_result *r, const size_t *todo,
+                             size_t n)
+{
+	double *cost;
+
+	if (!p->cost || !p->tensors || !p->n_tensors || !r->n_tensors)
+		return NULL;
+	cost = malloc((n ? n : 1) * sizeof *cost);
+	for (size_t u = 0, t = 0; cost && u < n; u++) {
+		while (todo[u] >= r->tensors[t].tensor.offset + tensor_size(&r->tensors[t].tensor))
+			t++;
+		cost[u] = p->cost[t];
+	}
+	return cost;
+}
+
 /* ---- summaries ---------------------------------------------------------------- */
 
 static int cmp_worst(const void *pa, const void *pb)
@@ -853,8 +924,9 @@ static int summarise_all(gc_result *r, const gc_element *dirs, const unsigned ch
 static int check_elements(gc_result *r, const gc_problem *p, const gc_options *o,
                           const unsigned char *only)
 {
-	unsigned char *sel = malloc(p->n);
-	size_t *todo = NULL, n_todo = 0;
+	unsigned char *sel = malloc(p->n), *mine = NULL;
+	size_t *todo = NULL, *units = NULL, n_todo = 0;
+	double *cost = NULL;
 	int rc = GC_OK;
 
 	r->elements = calloc(p->n, sizeof *r->elements);
@@ -889,10 +961,20 @@ static int check_elements(gc_result *r, const gc_problem *p, const gc_options *o
 
 	gc_job job = { .p = p, .o = o, .r = r, .run = element_unit,
 	               .n_units = n_todo, .todo = todo, .min_per_thread = GC_UNITS_PER_THREAD };
-	rc = run_pool(&job, !p->moved);
+	if (o->spread) {
+		cost = element_costs(p, r, todo, n_todo);
+		rc = p->cost && !cost ? GC_ENOMEM : spread_share(&job, cost, &mine, &units);
+	}
+	if (rc == GC_OK)
+		rc = run_pool(&job, !p->moved);
+	if (rc == GC_OK && o->spread && o->spread->gather)
+		rc = o->spread->gather(o->spread->arg, r->elements, todo, mine, n_todo, 0);
 out:
 	free(sel);
 	free(todo);
+	free(cost);
+	free(mine);
+	free(units);
 	return rc;
 }
 
@@ -942,7 +1024,8 @@ static int check_fast(gc_result *r, const gc_problem *p, const gc_options *o)
 	size_t *tlist = malloc(r->n_tensors * sizeof *tlist);
 	unsigned char *by_dir = calloc(r->n_tensors, 1), *redo = calloc(r->n_tensors, 1);
 	gc_element *out = calloc(GC_FAST_DIRECTIONS * r->n_tensors, sizeof *out);
-	size_t nt = 0, n_redo = 0;
+	unsigned char *mine = NULL;
+	size_t nt = 0, n_redo = 0, *units = NULL;
 	int rc = GC_OK;
 
 	if (!dirs || !fast_h || !tlist || !by_dir || !redo || !out) {
@@ -970,7 +1053,13 @@ static int check_fast(gc_result *r, const gc_problem *p, const gc_options *o)
 	gc_job job = { .p = p, .o = o, .r = r, .run = fast_unit,
 	               .n_units = GC_FAST_DIRECTIONS * nt, .fast_tensor = tlist,
 	               .dirs = dirs, .fast_h = fast_h, .fast_out = work };
-	rc = run_pool(&job, 1);
+	if (o->spread)
+		rc = spread_share(&job, NULL, &mine, &units);
+	if (rc == GC_OK)
+		rc = run_pool(&job, 1);
+	/* every process decides which tensors to redo element by element: all need all */
+	if (rc == GC_OK && o->spread && o->spread->gather)
+		rc = o->spread->gather(o->spread->arg, work, NULL, mine, GC_FAST_DIRECTIONS * nt, 1);
 	for (size_t k = 0; rc == GC_OK && k < nt; k++) {
 		size_t t = tlist[k];
 		memcpy(&out[GC_FAST_DIRECTIONS * t], &work[GC_FAST_DIRECTIONS * k],
@@ -995,6 +1084,8 @@ out:
 	free(by_dir);
 	free(redo);
 	free(out);
+	free(mine);
+	free(units);
 	return rc;
 }
 

@@ -40,7 +40,8 @@ typedef enum gc_status {
 	GC_ENOMEM,      /* out of memory */
 	GC_EINVAL,      /* invalid argument (sizes, options, tensor slices) */
 	GC_ETHREAD,     /* a worker thread could not be started */
-	GC_EIO          /* a report could not be written */
+	GC_EIO,         /* a report could not be written */
+	GC_ESPREAD      /* sharing the work between processes failed (gc_spread) */
 } gc_status;
 
 /* A short lowercase description of a status ("out of memory"); static storage. */
@@ -75,10 +76,12 @@ typedef struct gc_options {
 	 * with the number of elements done so far and the total; for progress displays. */
 	void (*progress)(void *arg, size_t done, size_t total);
 	void *progress_arg;
+	const struct gc_spread *spread; /* optional: share the work with other processes */
 } gc_options;
 
 /* Fills *o with the defaults: step 0, rtol GC_DEFAULT_RTOL, atol GC_DEFAULT_ATOL,
- * central method, jobs 0, no sample, not fast, seed 0, no shard, show GC_DEFAULT_SHOW. */
+ * central method, jobs 0, no sample, not fast, seed 0, no shard, show GC_DEFAULT_SHOW,
+ * no spread. */
 void gc_options_init(gc_options *o);
 
 /* The number of worker threads o asks for: o->jobs, or when that is 0 the number of
@@ -136,6 +139,8 @@ typedef struct gc_problem {
 	size_t outputs;         /* optional, likewise */
 	double noise;           /* optional: the rounding error of one evaluation of the loss
 	                           (0: 4 eps |L|); see README.md, "Tolerances" */
+	const double *cost;     /* (n_tensors) optional: relative cost of one loss evaluation
+	                           with an element of each tensor moved, for gc_spread */
 } gc_problem;
 
 typedef enum gc_verdict {
@@ -160,6 +165,31 @@ typedef struct gc_element {
 	double step;            /* the step h used (the smaller one of a Richardson pair) */
 	gc_verdict verdict;
 } gc_element;
+
+/* Sharing one check between processes (the MPI build: README "On a cluster").
+ * gc_check gives share() its n work units in order: unit u is element map[u] of p
+ * (map is NULL in fast mode, where units are directions) and costs cost[u] relative
+ * to the others; share() sets mine[u] nonzero for the units this process computes.
+ * After computing them, gc_check calls gather(): it sends this process's units and,
+ * where this process writes the report (on every process when `everywhere`, as fast
+ * mode's choice of tensors to check element by element needs), fills in the others:
+ * unit u's result is out[map ? map[u] : u].  Both return GC_OK or a nonzero status,
+ * which gc_check returns.  Without gather (NULL), the result holds this process's
+ * units only. */
+typedef struct gc_spread {
+	int (*share)(void *arg, const gc_problem *p, const size_t *map, const double *cost,
+	             size_t n, unsigned char *mine);
+	int (*gather)(void *arg, gc_element *out, const size_t *map, const unsigned char *mine,
+	              size_t n, int everywhere);
+	void *arg;
+} gc_spread;
+
+/* The share the MPI build's gc_spread uses (README "On a cluster"): the n units in
+ * `parts` consecutive ranges of equal cost, unit u going to the part whose slice
+ * [k, k+1) x total/parts of the running cost holds the middle of u's cost, so no
+ * part is more than one unit's cost off its fair share.  Writes owner[u] in
+ * 0 .. parts-1 (non-decreasing).  Returns GC_OK or GC_EINVAL (no parts). */
+int gc_spread_assign(const double *cost, size_t n, unsigned parts, unsigned *owner);
 
 typedef struct gc_tensor_result {
 	gc_tensor tensor;

@@ -24,6 +24,9 @@
 #include "grade.h"
 #include "runner.h"
 #include "sandbox.h"
+#ifdef GC_MPI
+#include "mpi_dist.h"
+#endif
 
 enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_ERROR = 2 };
 
@@ -86,6 +89,10 @@ static const char usage_text[] =
 "  --seed S         seed for --fast and --sample (default 0)\n"
 "  --shard K/N      check only shard K of N (1 <= K <= N <= 1000000); merge the\n"
 "                   JSON reports with gradcheck merge\n"
+"  --rank-timeout S\n"
+"                   under mpirun (a make MPI=1 build): a rank waiting for\n"
+"                   another gives up after as long as it worked on the case\n"
+"                   plus S seconds (default 60) and ends the job\n"
 "  --max-params N   refuse cases with more than N parameters (default 67108864)\n"
 "  --max-values N   refuse cases whose batch x (sum of layer sizes) exceeds N\n"
 "                   (default 67108864)\n"
@@ -235,6 +242,7 @@ typedef struct cli {
 	double budget;                   /* grade --budget */
 	int no_sandbox;                  /* grade --no-sandbox */
 	const char *grade_option;        /* the last option only grade takes, if any */
+	double rank_timeout;    /* --rank-timeout: used only by the MPI build */
 } cli;
 
 enum {
@@ -244,7 +252,7 @@ enum {
 	OPT_MODEL, OPT_MODELS, OPT_RUN_TIMEOUT,
 	OPT_SANDBOX, OPT_ALLOW_READ, OPT_ENV, OPT_LIMIT_MEM, OPT_LIMIT_PROCS, OPT_LIMIT_CPU,
 	OPT_LIMIT_FILES, OPT_LIMIT_FSIZE, OPT_LIMIT_TMP, OPT_SUBMISSIONS, OPT_BUDGET,
-	OPT_NO_SANDBOX, OPT_HELP, OPT_VERSION
+	OPT_NO_SANDBOX, OPT_RANK_TIMEOUT, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -268,6 +276,7 @@ static const struct option long_options[] = {
 	{"sample", required_argument, NULL, OPT_SAMPLE},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"shard", required_argument, NULL, OPT_SHARD},
+	{"rank-timeout", required_argument, NULL, OPT_RANK_TIMEOUT},
 	{"max-params", required_argument, NULL, OPT_MAX_PARAMS},
 	{"max-values", required_argument, NULL, OPT_MAX_VALUES},
 	{"max-input-mib", required_argument, NULL, OPT_MAX_INPUT},
@@ -408,6 +417,7 @@ static void parse_option(int opt, const char *arg, cli *c)
 	case OPT_SAMPLE: o->sample = parse_count("--sample", arg, 1); break;
 	case OPT_SEED: o->seed = parse_count("--seed", arg, 0); break;
 	case OPT_SHARD: parse_shard(arg, o); break;
+	case OPT_RANK_TIMEOUT: c->rank_timeout = parse_positive("--rank-timeout", arg, 1); break;
 	case OPT_MAX_PARAMS: c->run.limits.max_params = parse_count("--max-params", arg, 1); break;
 	case OPT_MAX_VALUES: c->run.limits.max_values = parse_count("--max-values", arg, 1); break;
 	case OPT_MAX_INPUT: c->run.limits.max_file = parse_mib("--max-input-mib", arg); break;
@@ -443,6 +453,7 @@ static void parse_args(int argc, char **argv, cli *c, int grading)
 	c->run.limits = gc_case_default_limits;
 	c->format = GC_FORMAT_TEXT;
 	gc_sandbox_init(&c->sandbox);
+	c->rank_timeout = 60;
 	while ((opt = getopt_long(argc, argv, "ho:", long_options, NULL)) != -1)
 		parse_option(opt, optarg, c);
 	if (!grading && c->grade_option)
@@ -619,14 +630,29 @@ fail:
 	return -1;
 }
 
+#ifdef GC_MPI
+/* Ends the whole MPI job (every rank) after a failure of the job itself. */
+static void mpi_fatal(gc_dist *dist, const char *msg)
+{
+	fprintf(stderr, "gradcheck: %s\n", msg);
+	if (dist)
+		gc_dist_abort(dist, EXIT_ERROR);
+	exit(EXIT_ERROR);
+}
+#endif
+
 static int run_check(cli *c, int argc, char **argv)
 {
 	path_list cases;
 	gc_case_outcome *outcomes;
 	gc_case_report *reports;
-	gc_progress progress;
+	gc_progress progress = {0};
 	size_t total;
-	int status = EXIT_PASS;
+	int status = EXIT_PASS, root = 1;       /* root: this process prints and writes */
+#ifdef GC_MPI
+	gc_dist *dist;
+	char msg[2048];
+#endif
 
 	if (argc == 0 && c->n_models == 0)
 		die_usage("%s", "no cases given");
@@ -661,20 +687,33 @@ static int run_check(cli *c, int argc, char **argv)
 		fputs("gradcheck: out of memory\n", stderr);
 		return EXIT_ERROR;
 	}
-	gc_progress_start(&progress, total, &c->run.check);
+#ifdef GC_MPI
+	if (gc_dist_start(&c->run, c->rank_timeout, &dist, msg, sizeof msg) != 0)
+		mpi_fatal(dist, msg);
+	root = gc_dist_rank(dist) == 0;
+#endif
+	if (root)
+		gc_progress_start(&progress, total, &c->run.check);
 	for (size_t i = 0; i < total; i++) {
 		const char *what = i < cases.n ? cases.paths[i] : c->models[i - cases.n];
 
 		gc_progress_case(&progress, i, what);
+#ifdef GC_MPI
+		gc_dist_case_begin(dist, what);
+#endif
 		if ((i < cases.n ? gc_run_case(what, &c->run, &outcomes[i])
 		                 : gc_run_model(what, &c->run, &outcomes[i])) != GC_OK) {
 			fputs("gradcheck: out of memory\n", stderr);
 			return EXIT_ERROR;
 		}
+#ifdef GC_MPI
+		if (gc_dist_case_done(dist, &outcomes[i], msg, sizeof msg) != 0)
+			mpi_fatal(dist, msg);
+#endif
 		reports[i] = outcomes[i].report;
 		if (outcomes[i].error || outcomes[i].kept_record)
 			gc_progress_clear(&progress);
-		if (outcomes[i].error)
+		if (outcomes[i].error && root)
 			fprintf(stderr, "gradcheck: %s\n", outcomes[i].error);
 		if (outcomes[i].kept_record)
 			fprintf(stderr, "gradcheck: %s: kept, it differs from this run "
@@ -685,8 +724,12 @@ static int run_check(cli *c, int argc, char **argv)
 			status = EXIT_FAIL;
 	}
 	gc_progress_clear(&progress);
-	if (write_report(c, reports, total) != 0)
+	if (root && write_report(c, reports, total) != 0)
 		status = EXIT_ERROR;
+#ifdef GC_MPI
+	if (gc_dist_finish(dist, status, &status, msg, sizeof msg) != 0)
+		mpi_fatal(dist, msg);
+#endif
 	for (size_t i = 0; i < total; i++)
 		gc_case_outcome_free(&outcomes[i]);
 	for (size_t i = 0; i < c->n_models; i++)

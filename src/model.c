@@ -884,9 +884,16 @@ static int run_rounds(session *s, const gc_problem *p, const gc_options *o, tabl
                       gc_result **out)
 {
 	gc_options lo = *o;
+	gc_spread share_only;
 
 	lo.jobs = 1;            /* the hook is a table look-up: the copies do the work */
 	lo.progress = NULL;
+	if (o->spread) {        /* MPI (README "On a cluster"): the rounds ask only for this
+	                           process's share; a last check, all found, gathers them */
+		share_only = *o->spread;
+		share_only.gather = NULL;
+		lo.spread = &share_only;
+	}
 	tb->base = p->loss;
 	for (int round = 0;; round++) {
 		gc_result *r = NULL;
@@ -896,6 +903,12 @@ static int run_rounds(session *s, const gc_problem *p, const gc_options *o, tabl
 		if ((rc = gc_check(p, &lo, &r)) != GC_OK || tb->nomem) {
 			gc_result_free(r);
 			return tb->nomem || rc == GC_ENOMEM ? oom(s) : fail(s, "%s", gc_strerror(rc));
+		}
+		if (tb->n_missing == 0 && lo.spread != o->spread) {
+			gc_result_free(r);
+			lo.spread = o->spread;
+			round--;
+			continue;
 		}
 		if (tb->n_missing == 0) {
 			*out = r;

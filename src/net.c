@@ -1575,3 +1575,21 @@ out:
 	free(da);
 	return rc;
 }
+
+/* ---- cost of the moved loss, for sharing work (README "On a cluster") ------------ */
+
+/* Multiply-adds of gc_net_moved_loss per sample for a parameter of layer k < L: the
+ * moved unit, the rank-1 change of layer k+1, each layer above carried through the
+ * next one's weights, the output and the loss; for k = L the output and the loss. */
+double gc_net_param_cost(const gc_case *c, size_t k)
+{
+	size_t L = c->n_layers;
+	double cost = 1 + 2.0 * (double)c->sizes[L];
+
+	if (k < L) {
+		cost += (double)c->sizes[k + 1];
+		for (size_t l = k + 1; l < L; l++)
+			cost += (double)c->sizes[l] * (1.0 + (double)c->sizes[l + 1]);
+	}
+	return cost * (double)c->batch;
+}

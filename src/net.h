@@ -66,4 +66,8 @@ double gc_net_noise(const gc_net *net);
 /* gc_kink_fn: whether moving theta[i] by +-h crosses a relu kink.  ctx is the gc_net. */
 int gc_net_kink(void *ctx, const double *theta, size_t i, double h);
 
+/* The work of one gc_net_moved_loss call for a parameter of layer k (1..L), in
+ * multiply-adds: the gc_problem cost of the tensors W_k and b_k. */
+double gc_net_param_cost(const gc_case *c, size_t k);
+
 #endif

@@ -327,7 +327,7 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 {
 	gc_case *c = NULL;
 	gc_net *net = NULL;
-	double *grad = NULL;
+	double *grad = NULL, *cost = NULL;
 	unsigned char *transposed = NULL;
 	gc_error err;
 	double loss = NAN;
@@ -357,12 +357,19 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 		rc = case_error(out, rc, &err);
 		goto out;
 	}
+	if (!(cost = malloc(c->n_tensors * sizeof *cost))) {
+		rc = GC_ENOMEM;
+		goto out;
+	}
+	for (size_t t = 0; t < c->n_tensors; t++)
+		cost[t] = gc_net_param_cost(c, (size_t)c->tensors[t].layer);
 	gc_problem p = {
 		.n = c->n_params, .theta = c->theta, .grad = grad, .loss = loss,
 		.f = gc_net_fn, .moved = gc_net_moved_loss, .moved_many = gc_net_moved_many,
 		.kink = gc_net_kink, .ctx = net,
 		.tensors = c->tensors, .n_tensors = c->n_tensors,
 		.batch = c->batch, .outputs = c->sizes[c->n_layers], .noise = gc_net_noise(net),
+		.cost = cost,
 	};
 	if ((rc = gc_check(&p, &out->used, &out->result)) != GC_OK) {
 		gc_error_set(&err, "%s", gc_strerror(rc));
@@ -393,6 +400,7 @@ out:
 	finish_report(out, c, loss);
 	out->kase = c;
 	free(grad);
+	free(cost);
 	free(transposed);
 	gc_net_free(net);
 	return rc;

@@ -33,23 +33,16 @@ static inline char *cli_slurp(const char *path)
 	return buf;
 }
 
-/* Runs "$GRADCHECK ARGS" (ARGS printf-formatted, passed through /bin/sh). */
-static inline cli_run cli_gradcheck(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static inline cli_run cli_gradcheck(const char *fmt, ...)
+/* Runs the shell command cmd (one simple command: the redirections apply to its
+ * last part) with its standard input empty and its outputs captured. */
+static inline cli_run cli_sh(const char *cmd)
 {
-	const char *prog = getenv("GRADCHECK") ? getenv("GRADCHECK") : "./gradcheck";
-	char args[4096], cmd[8192], out_path[] = "/tmp/gc_cli_out_XXXXXX",
-	     err_path[] = "/tmp/gc_cli_err_XXXXXX";
-	va_list ap;
+	char full[16384], out_path[] = "/tmp/gc_cli_out_XXXXXX", err_path[] = "/tmp/gc_cli_err_XXXXXX";
 	cli_run r;
 	int fo = mkstemp(out_path), fe = mkstemp(err_path), st;
 
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s </dev/null", prog, args, out_path, err_path);
-	st = system(cmd);
+	snprintf(full, sizeof full, "%s >%s 2>%s </dev/null", cmd, out_path, err_path);
+	st = system(full);
 	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	r.out = cli_slurp(out_path);
 	r.err = cli_slurp(err_path);
@@ -58,6 +51,22 @@ static inline cli_run cli_gradcheck(const char *fmt, ...)
 	unlink(out_path);
 	unlink(err_path);
 	return r;
+}
+
+/* Runs "$GRADCHECK ARGS" (ARGS printf-formatted, passed through /bin/sh). */
+static inline cli_run cli_gradcheck(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static inline cli_run cli_gradcheck(const char *fmt, ...)
+{
+	const char *prog = getenv("GRADCHECK") ? getenv("GRADCHECK") : "./gradcheck";
+	char args[4096], cmd[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof cmd, "%s %s", prog, args);
+	return cli_sh(cmd);
 }
 
 static inline void cli_free(cli_run *r)
