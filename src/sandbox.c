@@ -173,12 +173,39 @@ static void add_environment(struct args *a, const gc_sandbox *sb)
 	}
 }
 
+static int is_within(const char *path, const char *folder)
+{
+	size_t n = strlen(folder);
+
+	if (n > 0 && folder[n - 1] == '/')
+		n--;
+	return strncmp(path, folder, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* The working directory gets an empty read-only folder of its own unless it is / or the
+ * scratch /tmp, or an --allow-read path shows it.  A folder made with --dir would do on
+ * the read-only root, but under /tmp it would sit in the writable scratch. */
+static int needs_empty_folder(const char *cwd, const gc_sandbox *sb)
+{
+	if (strcmp(cwd, "/") == 0 || strcmp(cwd, "/tmp") == 0)
+		return 0;
+	for (size_t i = 0; i < sb->n_read_only; i++) {
+		char *abs = realpath(sb->read_only[i], NULL);
+		int shown = abs && is_within(cwd, abs);
+
+		free(abs);
+		if (shown)
+			return 0;
+	}
+	return 1;
+}
+
 int gc_sandbox_argv(const gc_sandbox *sb, const char *cmd, char ***argv, gc_error *err)
 {
 	struct args a = {0};
 	char *bwrap = find_program("bwrap"), *prlimit = find_program("prlimit");
 	char *cwd = getcwd(NULL, 0);
-	int rc = GC_OK;
+	int rc = GC_OK, empty_cwd;
 
 	*argv = NULL;
 	if (!bwrap || !prlimit) {
@@ -195,10 +222,17 @@ int gc_sandbox_argv(const gc_sandbox *sb, const char *cmd, char ***argv, gc_erro
 	add(&a, "--die-with-parent"); add(&a, "--new-session");
 	add(&a, "--hostname"); add(&a, "sandbox");
 	add_system(&a, sb);
+	empty_cwd = cwd && cwd[0] == '/' && needs_empty_folder(cwd, sb);
+	/* The allowed paths under it are bound before it turns read-only. */
+	if (empty_cwd) {
+		add(&a, "--tmpfs"); add(&a, cwd);
+	}
 	if ((rc = add_read_only(&a, sb, err)) != GC_OK)
 		goto out;
+	if (empty_cwd) {
+		add(&a, "--remount-ro"); add(&a, cwd);
+	}
 	if (cwd && cwd[0] == '/') {
-		add(&a, "--dir"); add(&a, cwd);
 		add(&a, "--chdir"); add(&a, cwd);
 	}
 	add(&a, "--remount-ro"); add(&a, "/");
