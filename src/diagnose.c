@@ -10,16 +10,27 @@
 #define GC_LOOSE 10.0           /* diagnoses allow 10x rtol: a pattern, not a pass */
 #define GC_FACTOR_TOL 1e-4      /* relative tolerance when naming a factor */
 
+static const char *const diag_kind_names[] = {
+	[GC_DIAG_SCALE] = "scale", [GC_DIAG_SIGN] = "sign", [GC_DIAG_ZERO] = "zero",
+	[GC_DIAG_TRANSPOSE] = "transpose", [GC_DIAG_ENTRY_LAYER] = "entry_layer"
+};
+
+#define N_DIAG_KINDS (sizeof diag_kind_names / sizeof *diag_kind_names)
+
 const char *gc_diag_kind_name(gc_diag_kind k)
 {
-	switch (k) {
-	case GC_DIAG_SCALE: return "scale";
-	case GC_DIAG_SIGN: return "sign";
-	case GC_DIAG_ZERO: return "zero";
-	case GC_DIAG_TRANSPOSE: return "transpose";
-	case GC_DIAG_ENTRY_LAYER: return "entry_layer";
+	return (size_t)k < N_DIAG_KINDS ? diag_kind_names[k] : "unknown";
+}
+
+int gc_diag_kind_parse(const char *s, gc_diag_kind *out)
+{
+	for (size_t i = 0; i < N_DIAG_KINDS && s; i++) {
+		if (strcmp(diag_kind_names[i], s) == 0) {
+			*out = (gc_diag_kind)i;
+			return GC_OK;
+		}
 	}
-	return "unknown";
+	return GC_EINVAL;
 }
 
 /* The view of one tensor the pattern tests read. */

@@ -258,6 +258,8 @@ void gc_tensor_keep_worst(gc_tensor_result *tr, gc_element *fails, size_t nfail,
 /* The name of a kind as in JSON reports: "scale", "sign", "zero", "transpose",
  * "entry_layer". */
 const char *gc_diag_kind_name(gc_diag_kind k);
+/* The kind of such a name: GC_OK, or GC_EINVAL for any other string (or NULL). */
+int gc_diag_kind_parse(const char *s, gc_diag_kind *out);
 
 /* Names as reports and the command line spell them: "central", "five-point"; "pass",
  * "fail", "kink", "skipped", "unreliable" ("unknown" for a value outside the enum).  The parsers
