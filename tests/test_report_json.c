@@ -78,6 +78,90 @@ START_TEST(test_runs_round_trip)
 }
 END_TEST
 
+/* Writes the n cases with options o, reads that back, and writes again: same bytes. */
+static void structs_round_trip(const gc_case_report *cases, size_t n, const gc_options *o,
+                               const char *what)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *mem = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(mem);
+	ck_assert_int_eq(gc_report_json(mem, cases, n, o), GC_OK);
+	ck_assert_int_eq(fclose(mem), 0);
+	round_trip(text, what);
+	free(text);
+}
+
+/* Every field the writer writes, each with a value other than its default, so a field
+ * the reader skipped would be written again as its default and the bytes would differ:
+ * every verdict, est_err, non-finite values (null), scale and entry_layer diagnoses,
+ * batch and outputs, notes, an error message with a byte that is not UTF-8, a NaN loss,
+ * a case without a result, a seed above 2^53, a shard (elements listed), five-point,
+ * --sample, --show all; then a --fast report with direction and element tensors. */
+START_TEST(test_every_field_round_trip)
+{
+	static const char *const notes[] = { "expect: loss 1 != 2", "a second note" };
+	gc_element el[7] = {
+		{ 0, 1.5, 1.5, 0, 0, 1e-12, 6e-6, GC_ELEM_PASS },
+		{ 1, -2, 2, 4, 1, 3e-11, 6e-6, GC_ELEM_FAIL },
+		{ 2, 0.25, 0.5, 0.25, 0.5, 0, 1.5e-6, GC_ELEM_KINK },
+		{ 3, 1e-20, 3e-20, 2e-20, 0.6666666666666666, 1e-19, 2.4e-5, GC_ELEM_UNRELIABLE },
+		{ 4, 0, 0, 0, 0, 0, 0, GC_ELEM_SKIPPED },
+		{ 5, NAN, 7, INFINITY, INFINITY, 2e-9, 6e-6, GC_ELEM_FAIL },
+		{ 6, 3, 3.0000000000000004, 4.440892098500626e-16, 1.4802973661668753e-16,
+		  5e-17, 1e-3, GC_ELEM_PASS },
+	};
+	gc_element w1_worst[1] = { el[1] }, b1_worst[1] = { el[5] };
+	gc_tensor_result tr[2] = {
+		{ .tensor = { "W1", 0, 2, 2, 1, 1 }, .checked = 3, .failed = 1, .kinks = 1,
+		  .max_rel = 1, .max_abs = 4, .worst = w1_worst, .n_worst = 1, .unreliable = 1 },
+		{ .tensor = { "b1", 4, 3, 1, 2, 0 }, .checked = 2, .failed = 1, .kinks = 0,
+		  .max_rel = INFINITY, .max_abs = INFINITY, .worst = b1_worst, .n_worst = 1 },
+	};
+	gc_diagnosis dg[3] = {
+		{ "W1", GC_DIAG_SCALE, 0.5, 1, "W1 is 0.5 x the true gradient" },
+		{ "b1", GC_DIAG_ENTRY_LAYER, 0, 2, "layer 2 and below wrong" },
+		{ "W1", GC_DIAG_SIGN, 0, 1, "W1 has the wrong sign" },
+	};
+	gc_result r = { .n = 7, .elements = el, .tensors = tr, .n_tensors = 2, .diagnoses = dg,
+	                .n_diagnoses = 3, .checked = 5, .failed = 2, .kinks = 1,
+	                .atol_used = 1e-300, .rtol_used = 2e-7, .batch = 4, .outputs = 3,
+	                .unreliable = 1 };
+	gc_case_report cases[4] = {
+		{ "full", GC_CASE_FAIL, NULL, 7, 2.5e-20, &r, notes, 2 },
+		{ "broken", GC_CASE_ERROR, "cases/broken.json:3:7: bad \xff byte", 0, 0, NULL, NULL, 0 },
+		{ "nan-loss", GC_CASE_PASS, NULL, 7, NAN, &r, NULL, 0 },
+		{ "no-result", GC_CASE_PASS, NULL, 3, -1e12, NULL, notes + 1, 1 },
+	};
+	gc_options o;
+
+	gc_options_init(&o);
+	o.step = 1e-4;
+	o.rtol = 2e-7;
+	o.atol = 1e-300;
+	o.method = GC_METHOD_FIVE_POINT;
+	o.sample = 5;
+	o.seed = 18446744073709551557UL;
+	o.shard_index = 2;
+	o.shard_count = 3;
+	o.show = SIZE_MAX;
+	structs_round_trip(cases, 4, &o, "every field, sharded");
+
+	/* fast: W1's counts are of directions, b1 was redone element by element */
+	gc_element dir_worst[1] = { { 2, 1, -1, 2, 1, 0, 6e-6, GC_ELEM_FAIL } };
+	tr[0].worst = dir_worst;
+	tr[0].directions = 1;
+	r.elements = NULL;
+	o.fast = 1;
+	o.method = GC_METHOD_CENTRAL;
+	o.shard_index = o.shard_count = 0;
+	o.show = 2;
+	o.seed = 7;
+	structs_round_trip(cases, 4, &o, "every field, fast");
+}
+END_TEST
+
 /* A report with one field replaced (the first occurrence of from by to) is refused
  * with msg; the message starts with the key path. */
 static void refused(const char *from, const char *to, const char *msg)
@@ -121,6 +205,7 @@ static Suite *report_json_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_fixtures_round_trip);
 	tcase_add_test(tc, test_runs_round_trip);
+	tcase_add_test(tc, test_every_field_round_trip);
 	tcase_add_test(tc, test_malformed_refused);
 	suite_add_tcase(s, tc);
 	return s;
