@@ -18,11 +18,16 @@ INSTALL      ?= install
 
 GC_VERSION_NUM = $(shell sed -n 's/^.define GC_VERSION "\(.*\)"$$/\1/p' src/gradcheck.h)
 # A path under PREFIX is written as ${prefix}/... in the .pc file.
+# OpenBLAS (GSL's CBLAS, README "Speed") goes into Libs.private as its shared library's
+# flags, not as Requires.private: under --static pkg-config would add openblas.pc's own
+# private libraries (-lgfortran), which only a static libopenblas needs and which a
+# Debian without libgfortran-12-dev cannot link.
 gc_pc_path = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 GC_PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' \
                 -e 's|@LIBDIR@|$(call gc_pc_path,$(LIBDIR))|g' \
                 -e 's|@INCLUDEDIR@|$(call gc_pc_path,$(INCLUDEDIR))|g' \
-                -e 's|@VERSION@|$(GC_VERSION_NUM)|g'
+                -e 's|@VERSION@|$(GC_VERSION_NUM)|g' \
+                -e 's|@OPENBLAS_LIBS@|$(shell pkg-config --libs openblas)|g'
 
 GC_INSTALLED = '$(DESTDIR)$(BINDIR)/gradcheck' '$(DESTDIR)$(INCLUDEDIR)/gradcheck.h' \
                '$(DESTDIR)$(INCLUDEDIR)/gradcheck_report.h' \

@@ -143,6 +143,23 @@ else
 	not_ok "$t" "$tmp/why"
 fi
 
+# 6a. ... and asks for no library beyond those the build links: a library that only a
+# dependency's static build needs (openblas.pc's -lgfortran) is missing on a minbase
+# Debian (make fresh-check).
+t="pkg-config --static gradcheck asks only for the libraries the build links"
+if [ -n "${flags:-}" ]; then
+	build_libs=" -lgradcheck -lpthread -lm $(pkg-config --libs libcjson gsl openblas) "
+	extra=""
+	for f in $flags; do
+		case $f in
+		-l*) case $build_libs in *" $f "*) ;; *) extra="$extra $f" ;; esac ;;
+		esac
+	done
+	if [ -z "$extra" ]; then ok "$t"; else echo "not linked by the build:$extra" >"$tmp/why"; not_ok "$t" "$tmp/why"; fi
+else
+	not_ok "$t: no flags"
+fi
+
 # 6b. The installed header stands alone as C11 ...
 t="installed gradcheck.h compiles on its own as C11"
 printf '#include <gradcheck.h>\nint main(void) { gc_options o; gc_options_init(&o); return o.jobs != 0; }\n' \
