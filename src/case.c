@@ -26,6 +26,7 @@
 #include <gsl/gsl_rng.h>
 #include "case.h"
 #include "jsonutil.h"
+#include "loss.h"
 #include "params.h"
 
 /* The default caps; a build may lower them (make fuzz does). */
@@ -50,7 +51,7 @@ typedef struct loader {
 	gc_jctx j;
 	const cJSON *root;
 	gc_case *c;
-	const cJSON *inputs, *targets, *data;
+	const cJSON *inputs, *targets, *labels, *data;
 	int inputs_flat, targets_flat;
 	double data_seed;
 	const gc_case_limits *lim;
@@ -67,6 +68,11 @@ static const char *const loss_names[] = {
 	[GC_LOSS_SSE] = "sse", [GC_LOSS_HALF_SSE] = "half_sse", [GC_LOSS_MSE] = "mse",
 	[GC_LOSS_CROSS_ENTROPY] = "cross_entropy",
 	[GC_LOSS_BINARY_CROSS_ENTROPY] = "binary_cross_entropy", [GC_LOSS_LOGISTIC] = "logistic",
+	[GC_LOSS_HINGE] = "hinge", [GC_LOSS_MULTICLASS_HINGE] = "multiclass_hinge",
+};
+
+static const char *const reduction_names[] = {
+	[GC_RED_SUM] = "sum", [GC_RED_BATCH_MEAN] = "batch_mean", [GC_RED_MEAN] = "mean",
 };
 
 const char *gc_act_name(gc_act_kind k)
@@ -81,6 +87,13 @@ const char *gc_loss_name(gc_loss_kind k)
 {
 	if ((size_t)k < sizeof loss_names / sizeof loss_names[0])
 		return loss_names[k];
+	return "unknown";
+}
+
+const char *gc_reduction_name(gc_reduction r)
+{
+	if ((size_t)r < sizeof reduction_names / sizeof reduction_names[0])
+		return reduction_names[r];
 	return "unknown";
 }
 
@@ -114,6 +127,7 @@ void gc_case_free(gc_case *c)
 	free(c->tensor_names);
 	free(c->inputs);
 	free(c->targets);
+	free(c->labels);
 	free(c->expect.output);
 	free(c->expect.gradient);
 	free(c->expect.gradient_given);
@@ -329,7 +343,7 @@ static int read_loss(loader *ld)
 	gc_jpath_push_key(&ld->j.path, "loss");
 	if (!node)
 		return gc_jfail(&ld->j, "missing (sse, half_sse, mse, cross_entropy, "
-				"binary_cross_entropy or logistic)");
+				"binary_cross_entropy, logistic, hinge or multiclass_hinge)");
 	if (!cJSON_IsString(node))
 		return gc_jfail(&ld->j, "expected a loss name, got %s", gc_json_kind(node));
 	for (i = 0; i < sizeof loss_names / sizeof loss_names[0]; i++)
@@ -337,7 +351,8 @@ static int read_loss(loader *ld)
 			break;
 	if (i == sizeof loss_names / sizeof loss_names[0])
 		return gc_jfail(&ld->j, "unknown loss \"%s\" (expected sse, half_sse, mse, "
-				"cross_entropy, binary_cross_entropy or logistic)", node->valuestring);
+				"cross_entropy, binary_cross_entropy, logistic, hinge or "
+				"multiclass_hinge)", node->valuestring);
 	c->loss = (gc_loss_kind)i;
 	if (c->loss == GC_LOSS_CROSS_ENTROPY && out != GC_ACT_SOFTMAX)
 		return gc_jfail(&ld->j, "cross_entropy requires a softmax output layer, got %s",
@@ -345,9 +360,133 @@ static int read_loss(loader *ld)
 	if (c->loss == GC_LOSS_BINARY_CROSS_ENTROPY && out != GC_ACT_SIGMOID)
 		return gc_jfail(&ld->j, "binary_cross_entropy requires a sigmoid output layer, got %s",
 				gc_act_name(out));
-	if (c->loss == GC_LOSS_LOGISTIC && out != GC_ACT_IDENTITY)
-		return gc_jfail(&ld->j, "logistic requires an identity output layer, got %s",
-				gc_act_name(out));
+	if ((c->loss == GC_LOSS_LOGISTIC || c->loss == GC_LOSS_HINGE
+	     || c->loss == GC_LOSS_MULTICLASS_HINGE) && out != GC_ACT_IDENTITY)
+		return gc_jfail(&ld->j, "%s requires an identity output layer, got %s",
+				loss_names[c->loss], gc_act_name(out));
+	gc_jpath_pop(&ld->j.path);
+	c->reduction = gc_loss_default_reduction(c->loss);
+	return 0;
+}
+
+/* A string that must be one of names[0..n); its index to *out. */
+static int read_choice(loader *ld, const cJSON *node, const char *const *names, size_t n,
+                       int *out)
+{
+	char list[160] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		if (cJSON_IsString(node) && strcmp(node->valuestring, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"",
+			 i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+	}
+	if (cJSON_IsString(node))
+		return gc_jfail(&ld->j, "expected %s, got \"%s\"", list, node->valuestring);
+	return gc_jfail(&ld->j, "expected %s, got %s", list, gc_json_kind(node));
+}
+
+static int read_reduction(loader *ld)
+{
+	const cJSON *node = get(ld->root, "reduction");
+	int r;
+
+	if (!node)
+		return 0;
+	gc_jpath_push_key(&ld->j.path, "reduction");
+	if (read_choice(ld, node, reduction_names, 3, &r))
+		return GC_EINVAL;
+	ld->c->reduction = (gc_reduction)r;
+	ld->c->reduction_given = 1;
+	gc_jpath_pop(&ld->j.path);
+	return 0;
+}
+
+static int read_bool(loader *ld, const cJSON *obj, const char *key, int *out)
+{
+	const cJSON *x = get(obj, key);
+
+	if (!x)
+		return 0;
+	gc_jpath_push_key(&ld->j.path, key);
+	if (!cJSON_IsBool(x))
+		return gc_jfail(&ld->j, "expected true or false, got %s", gc_json_kind(x));
+	*out = cJSON_IsTrue(x);
+	gc_jpath_pop(&ld->j.path);
+	return 0;
+}
+
+static int read_nonnegative(loader *ld, const cJSON *obj, const char *key, double *out)
+{
+	const cJSON *x = get(obj, key);
+
+	if (!x)
+		return 0;
+	gc_jpath_push_key(&ld->j.path, key);
+	if (gc_json_number(&ld->j, x, out))
+		return GC_EINVAL;
+	if (*out < 0)
+		return gc_jfail(&ld->j, "expected a number >= 0, got %s", gc_json_num(*out).s);
+	gc_jpath_pop(&ld->j.path);
+	return 0;
+}
+
+/* "divide_by": "none", "batch" or a training-set size N >= 1.  The batch size is
+ * not known yet: read_regularization_batch() fills it in. */
+static int read_divide_by(loader *ld, const cJSON *node)
+{
+	gc_regularization *r = &ld->c->reg;
+	const cJSON *x = get(node, "divide_by");
+
+	r->divide_by = 1.0;
+	r->divide_by_kind = 0;
+	if (!x)
+		return 0;
+	gc_jpath_push_key(&ld->j.path, "divide_by");
+	if (cJSON_IsString(x) && strcmp(x->valuestring, "none") == 0) {
+		r->divide_by_kind = 0;
+	} else if (cJSON_IsString(x) && strcmp(x->valuestring, "batch") == 0) {
+		r->divide_by_kind = 1;
+	} else if (cJSON_IsNumber(x)) {
+		if (gc_json_integer(&ld->j, x, 1, MAX_INT, &r->divide_by))
+			return GC_EINVAL;
+		r->divide_by_kind = 2;
+	} else {
+		return gc_jfail(&ld->j, "expected \"none\", \"batch\" or a training-set size "
+				"N (an integer >= 1), got %s%s%s", cJSON_IsString(x) ? "\"" : "",
+				cJSON_IsString(x) ? x->valuestring : gc_json_kind(x),
+				cJSON_IsString(x) ? "\"" : "");
+	}
+	gc_jpath_pop(&ld->j.path);
+	return 0;
+}
+
+static int read_regularization(loader *ld)
+{
+	static const char *const keys[] = { "l2", "l1", "half", "divide_by", "biases", NULL };
+	const cJSON *node = get(ld->root, "regularization");
+	gc_regularization *r = &ld->c->reg;
+
+	r->divide_by = 1.0;
+	if (!node)
+		return 0;
+	gc_jpath_push_key(&ld->j.path, "regularization");
+	if (gc_json_check_keys(&ld->j, node, keys)
+	    || read_nonnegative(ld, node, "l2", &r->l2)
+	    || read_nonnegative(ld, node, "l1", &r->l1)
+	    || read_bool(ld, node, "half", &r->half)
+	    || read_divide_by(ld, node)
+	    || read_bool(ld, node, "biases", &r->biases))
+		return GC_EINVAL;
+	if (!get(node, "l2") && !get(node, "l1"))
+		return gc_jfail(&ld->j, "gives neither \"l2\" nor \"l1\" (for example "
+				"{\"l2\": 0.01} adds 0.01 \xc3\x97 \xce\xa3w\xc2\xb2)");
+	if (get(node, "half") && !get(node, "l2")) {
+		gc_jpath_push_key(&ld->j.path, "half");
+		return gc_jfail(&ld->j, "halves the l2 term, but there is no \"l2\"");
+	}
 	gc_jpath_pop(&ld->j.path);
 	return 0;
 }
@@ -499,6 +638,8 @@ static int read_params(loader *ld)
 		if (gc_params_read(&ld->j, node, c, c->theta, NULL, NULL))
 			return GC_EINVAL;
 		gc_jpath_pop(&ld->j.path);
+		const cJSON *b = get(node, "biases");
+		c->bias_columns = b && cJSON_IsArray(b->child) && cJSON_IsArray(b->child->child);
 	}
 	return read_init(ld, node == NULL);
 }
@@ -522,6 +663,78 @@ static int count_samples(loader *ld, const cJSON *node, size_t width, const char
 	if (*flat && n != width)
 		return gc_jfail(&ld->j, "expected %zu numbers (%s = %zu; a flat array is one sample), "
 				"got %zu; write one row per sample", width, sym, width, n);
+	return 0;
+}
+
+/* The same for "sample_layout": "columns": height rows of B numbers each. */
+static int count_columns(loader *ld, const cJSON *node, size_t height, const char *sym,
+                         size_t *batch, int *flat)
+{
+	size_t n;
+
+	if (!cJSON_IsArray(node))
+		return gc_jfail(&ld->j, "expected %zu rows of B numbers (%s x B: \"sample_layout\": "
+				"\"columns\" puts one sample in each column), got %s", height, sym,
+				gc_json_kind(node));
+	n = (size_t)cJSON_GetArraySize(node);
+	if (n == 0)
+		return gc_jfail(&ld->j, "expected at least one sample, got []");
+	*flat = !cJSON_IsArray(node->child);
+	if (n != height)
+		return gc_jfail(&ld->j, "expected %zu %s (%s = %zu; \"sample_layout\": \"columns\" "
+				"puts one sample in each column), got %zu", height,
+				*flat ? "numbers" : "rows", sym, height, n);
+	*batch = *flat ? 1 : (size_t)cJSON_GetArraySize(node->child);
+	if (*batch == 0)
+		return gc_jfail(&ld->j, "expected at least one sample, got an empty row");
+	return 0;
+}
+
+/* The number of samples in inputs or targets, in the case's sample layout. */
+static int count_any(loader *ld, const cJSON *node, size_t width, const char *sym,
+                     size_t *batch, int *flat)
+{
+	if (ld->c->columns)
+		return count_columns(ld, node, width, sym, batch, flat);
+	return count_samples(ld, node, width, sym, batch, flat);
+}
+
+static int read_sample_layout(loader *ld)
+{
+	static const char *const names[] = { "rows", "columns" };
+	const cJSON *node = get(ld->root, "sample_layout");
+	int v;
+
+	if (!node)
+		return 0;
+	gc_jpath_push_key(&ld->j.path, "sample_layout");
+	if (read_choice(ld, node, names, 2, &v))
+		return GC_EINVAL;
+	ld->c->columns = v;
+	gc_jpath_pop(&ld->j.path);
+	return 0;
+}
+
+/* "labels": B class indices, for cross_entropy and multiclass_hinge, instead of targets. */
+static int count_labels(loader *ld, size_t *batch)
+{
+	const gc_case *c = ld->c;
+	size_t n;
+
+	gc_jpath_push_key(&ld->j.path, "labels");
+	if (c->loss != GC_LOSS_CROSS_ENTROPY && c->loss != GC_LOSS_MULTICLASS_HINGE)
+		return gc_jfail(&ld->j, "class labels go with cross_entropy or multiclass_hinge, "
+				"not %s (give \"targets\")", gc_loss_name(c->loss));
+	if (ld->targets)
+		return gc_jfail(&ld->j, "give \"labels\" or \"targets\", not both");
+	if (!cJSON_IsArray(ld->labels))
+		return gc_jfail(&ld->j, "expected an array of class indices (0 to %zu), got %s",
+				c->sizes[c->n_layers] - 1, gc_json_kind(ld->labels));
+	n = (size_t)cJSON_GetArraySize(ld->labels);
+	if (n == 0)
+		return gc_jfail(&ld->j, "expected at least one sample, got []");
+	*batch = n;
+	gc_jpath_pop(&ld->j.path);
 	return 0;
 }
 
@@ -566,17 +779,29 @@ static int find_batch(loader *ld)
 
 	ld->inputs = get(ld->root, "inputs");
 	ld->targets = get(ld->root, "targets");
+	ld->labels = get(ld->root, "labels");
 	ld->data = get(ld->root, "data");
+	if (read_sample_layout(ld))
+		return GC_EINVAL;
 	if (ld->inputs) {
 		gc_jpath_push_key(&ld->j.path, "inputs");
-		if (count_samples(ld, ld->inputs, c->sizes[0], "n_0", &bi, &ld->inputs_flat))
+		if (count_any(ld, ld->inputs, c->sizes[0], "n_0", &bi, &ld->inputs_flat))
 			return GC_EINVAL;
 		gc_jpath_pop(&ld->j.path);
 	}
-	if (ld->targets) {
+	if (ld->labels) {
+		if (count_labels(ld, &bt))
+			return GC_EINVAL;
+		if (ld->inputs && bt != bi) {
+			gc_jpath_push_key(&ld->j.path, "labels");
+			return gc_jfail(&ld->j, "expected %zu labels (one per sample in inputs), got %zu",
+					bi, bt);
+		}
+		ld->targets = ld->labels;
+	} else if (ld->targets) {
 		gc_jpath_push_key(&ld->j.path, "targets");
-		if (count_samples(ld, ld->targets, c->sizes[c->n_layers], "n_L", &bt,
-				  &ld->targets_flat))
+		if (count_any(ld, ld->targets, c->sizes[c->n_layers], "n_L", &bt,
+			      &ld->targets_flat))
 			return GC_EINVAL;
 		if (ld->inputs && bt != bi)
 			return gc_jfail(&ld->j, "expected %zu samples (as in inputs), got %zu", bi, bt);
@@ -604,6 +829,8 @@ static int find_batch(loader *ld)
 				"than %zu values; refusing to allocate (--max-values raises the cap)", c->batch, too_big ? "over " : "",
 				too_big ? ld->lim->max_values : sum, ld->lim->max_values);
 	}
+	if (c->reg.divide_by_kind == 1)
+		c->reg.divide_by = (double)c->batch;
 	return 0;
 }
 
@@ -613,7 +840,7 @@ static void draw_targets(gsl_rng *r, const gc_case *c, double *t)
 
 	for (size_t b = 0; b < B; b++) {
 		double *row = t + b * m;
-		if (c->loss == GC_LOSS_CROSS_ENTROPY) {
+		if (c->loss == GC_LOSS_CROSS_ENTROPY || c->loss == GC_LOSS_MULTICLASS_HINGE) {
 			memset(row, 0, m * sizeof *row);
 			row[gsl_rng_uniform_int(r, m)] = 1.0;
 			continue;
@@ -621,7 +848,7 @@ static void draw_targets(gsl_rng *r, const gc_case *c, double *t)
 		for (size_t j = 0; j < m; j++) {
 			if (c->loss == GC_LOSS_BINARY_CROSS_ENTROPY)
 				row[j] = (double)gsl_rng_uniform_int(r, 2);
-			else if (c->loss == GC_LOSS_LOGISTIC)
+			else if (c->loss == GC_LOSS_LOGISTIC || c->loss == GC_LOSS_HINGE)
 				row[j] = 2.0 * (double)gsl_rng_uniform_int(r, 2) - 1.0;
 			else
 				row[j] = gsl_ran_gaussian(r, 1.0);
@@ -658,8 +885,12 @@ static int check_targets(loader *ld)
 	for (size_t i = 0; i < c->batch * m; i++) {
 		double t = c->targets[i];
 		const char *why = NULL;
-		if (c->loss == GC_LOSS_LOGISTIC && t != 1.0 && t != -1.0)
-			why = "logistic targets must be -1 or +1";
+		if ((c->loss == GC_LOSS_LOGISTIC || c->loss == GC_LOSS_HINGE) && t != 1.0 && t != -1.0)
+			why = c->loss == GC_LOSS_HINGE ? "hinge targets must be -1 or +1"
+						       : "logistic targets must be -1 or +1";
+		else if (c->loss == GC_LOSS_MULTICLASS_HINGE && t != 0.0 && t != 1.0)
+			why = "multiclass_hinge targets must be one-hot rows of 0 and 1 "
+			      "(or give \"labels\")";
 		else if (c->loss == GC_LOSS_BINARY_CROSS_ENTROPY && (t < 0.0 || t > 1.0))
 			why = "binary_cross_entropy targets must be in [0, 1]";
 		else if (c->loss == GC_LOSS_CROSS_ENTROPY && t < 0.0)
@@ -667,23 +898,84 @@ static int check_targets(loader *ld)
 		if (!why)
 			continue;
 		gc_jpath_push_key(&ld->j.path, "targets");
-		if (!ld->targets_flat)
-			gc_jpath_push_index(&ld->j.path, i / m);
-		gc_jpath_push_index(&ld->j.path, i % m);
+		if (c->columns) {
+			gc_jpath_push_index(&ld->j.path, i % m);
+			if (!ld->targets_flat)
+				gc_jpath_push_index(&ld->j.path, i / m);
+		} else {
+			if (!ld->targets_flat)
+				gc_jpath_push_index(&ld->j.path, i / m);
+			gc_jpath_push_index(&ld->j.path, i % m);
+		}
 		return gc_jfail(&ld->j, "%s, got %s", why, gc_json_num(t).s);
 	}
+	if (c->loss != GC_LOSS_MULTICLASS_HINGE)
+		return 0;
+	for (size_t b = 0; b < c->batch; b++) {
+		double ones = 0;
+		for (size_t j = 0; j < m; j++)
+			ones += c->targets[b * m + j];
+		if (ones == 1.0)
+			continue;
+		gc_jpath_push_key(&ld->j.path, "targets");
+		if (!ld->targets_flat && !c->columns)
+			gc_jpath_push_index(&ld->j.path, b);
+		return gc_jfail(&ld->j, "multiclass_hinge targets must be one-hot: sample %zu has "
+				"%.0f ones (or give \"labels\")", b, ones);
+	}
+	return 0;
+}
+
+/* The class indices of "labels" into c->labels and one-hot c->targets. */
+static int read_labels(loader *ld)
+{
+	gc_case *c = ld->c;
+	size_t m = c->sizes[c->n_layers], b = 0;
+	const cJSON *item;
+
+	c->labels = calloc(c->batch, sizeof *c->labels);
+	if (!c->labels)
+		return oom(ld);
+	gc_jpath_push_key(&ld->j.path, "labels");
+	cJSON_ArrayForEach(item, ld->labels) {
+		double d;
+		gc_jpath_push_index(&ld->j.path, b);
+		if (gc_json_integer(&ld->j, item, 0, (double)(m - 1), &d))
+			return GC_EINVAL;
+		gc_jpath_pop(&ld->j.path);
+		c->labels[b] = (size_t)d;
+		c->targets[b * m + c->labels[b]] = 1.0;
+		b++;
+	}
+	gc_jpath_pop(&ld->j.path);
 	return 0;
 }
 
 static int read_samples(loader *ld, const cJSON *node, const char *key, size_t width,
                         const char *sym, double *out)
 {
+	size_t B = ld->c->batch;
 	char note[64];
 
-	snprintf(note, sizeof note, "B x %s", sym);
 	gc_jpath_push_key(&ld->j.path, key);
-	if (gc_json_read_matrix(&ld->j, node, ld->c->batch, width, note, out, NULL))
-		return GC_EINVAL;
+	if (!ld->c->columns) {
+		snprintf(note, sizeof note, "B x %s", sym);
+		if (gc_json_read_matrix(&ld->j, node, B, width, note, out, NULL))
+			return GC_EINVAL;
+	} else {
+		/* width x B as written, transposed into the (B, width) rows used inside */
+		double *tmp = malloc(B * width * sizeof *tmp);
+		if (!tmp)
+			return oom(ld);
+		snprintf(note, sizeof note, "%s x B, samples as columns", sym);
+		int rc = gc_json_read_matrix(&ld->j, node, width, B, note, tmp, NULL);
+		for (size_t r = 0; rc == 0 && r < width; r++)
+			for (size_t b = 0; b < B; b++)
+				out[b * width + r] = tmp[r * B + b];
+		free(tmp);
+		if (rc)
+			return GC_EINVAL;
+	}
 	gc_jpath_pop(&ld->j.path);
 	return 0;
 }
@@ -701,9 +993,12 @@ static int read_inputs_targets(loader *ld)
 		return oom(ld);
 	if (ld->inputs && read_samples(ld, ld->inputs, "inputs", c->sizes[0], "n_0", c->inputs))
 		return GC_EINVAL;
-	if (ld->targets && read_samples(ld, ld->targets, "targets", m, "n_L", c->targets))
+	if (ld->labels && read_labels(ld))
 		return GC_EINVAL;
-	if (ld->targets && check_targets(ld))
+	if (!ld->labels && ld->targets
+	    && read_samples(ld, ld->targets, "targets", m, "n_L", c->targets))
+		return GC_EINVAL;
+	if (ld->targets && !ld->labels && check_targets(ld))
 		return GC_EINVAL;
 	if ((!ld->inputs || !ld->targets) && draw_data(ld))
 		return GC_EINVAL;
@@ -819,15 +1114,17 @@ static int read_expect(loader *ld)
 static int load(loader *ld, const char *path)
 {
 	static const char *const keys[] = {
-		"name", "layers", "activations", "bias", "weight_layout", "loss", "params",
-		"init", "inputs", "targets", "data", "check", "expect", NULL
+		"name", "layers", "activations", "bias", "weight_layout", "loss", "reduction",
+		"regularization", "params", "init", "inputs", "targets", "labels",
+		"sample_layout", "data", "check", "expect", NULL
 	};
 
 	if (!cJSON_IsObject(ld->root))
 		return gc_jfail(&ld->j, "a case must be a JSON object, got %s", gc_json_kind(ld->root));
 	if (gc_json_check_keys(&ld->j, ld->root, keys)
 	    || read_name(ld, path) || read_layers(ld) || read_activations(ld)
-	    || read_bias_layout(ld) || read_loss(ld) || layout_tensors(ld) || find_batch(ld)
+	    || read_bias_layout(ld) || read_loss(ld) || read_reduction(ld)
+	    || read_regularization(ld) || layout_tensors(ld) || find_batch(ld)
 	    || read_check(ld) || read_params(ld) || read_inputs_targets(ld) || read_expect(ld))
 		return GC_EINVAL;
 	return 0;
@@ -908,6 +1205,25 @@ static int set_key(cJSON *obj, const char *key, cJSON *value)
 	return GC_EINVAL;
 }
 
+/* The (B, width) samples v as the case's layout writes them: B rows, or width rows
+ * of B numbers ("sample_layout": "columns"). */
+static cJSON *exact_samples(const gc_case *c, const double *v, size_t width)
+{
+	size_t B = c->batch;
+
+	if (!c->columns)
+		return gc_json_exact_matrix(v, B, width);
+	double *t = malloc(B * width * sizeof *t);
+	if (!t)
+		return NULL;
+	for (size_t b = 0; b < B; b++)
+		for (size_t r = 0; r < width; r++)
+			t[r * B + b] = v[b * width + r];
+	cJSON *x = gc_json_exact_matrix(t, width, B);
+	free(t);
+	return x;
+}
+
 char *gc_case_resolve(const gc_case *c)
 {
 	cJSON *doc = cJSON_Duplicate(c->json, 1);
@@ -919,9 +1235,9 @@ char *gc_case_resolve(const gc_case *c)
 		cJSON_DeleteItemFromObjectCaseSensitive(doc, "expect");
 	if (!doc || gc_json_make_exact(doc)
 	    || set_key(doc, "params", gc_params_to_json(c, c->theta))
-	    || set_key(doc, "inputs", gc_json_exact_matrix(c->inputs, c->batch, c->sizes[0]))
-	    || set_key(doc, "targets", gc_json_exact_matrix(c->targets, c->batch,
-							   c->sizes[c->n_layers])))
+	    || set_key(doc, "inputs", exact_samples(c, c->inputs, c->sizes[0]))
+	    || (!c->labels && set_key(doc, "targets", exact_samples(c, c->targets,
+								   c->sizes[c->n_layers]))))
 		goto out;
 	text = cJSON_Print(doc);
 out:

@@ -19,8 +19,21 @@ typedef struct gc_activation {
 
 typedef enum gc_loss_kind {
 	GC_LOSS_SSE, GC_LOSS_HALF_SSE, GC_LOSS_MSE, GC_LOSS_CROSS_ENTROPY,
-	GC_LOSS_BINARY_CROSS_ENTROPY, GC_LOSS_LOGISTIC
+	GC_LOSS_BINARY_CROSS_ENTROPY, GC_LOSS_LOGISTIC, GC_LOSS_HINGE, GC_LOSS_MULTICLASS_HINGE
 } gc_loss_kind;
+
+/* How the loss's terms are combined: sum, (1/B) sum, (1/(B n_L)) sum. */
+typedef enum gc_reduction { GC_RED_SUM, GC_RED_BATCH_MEAN, GC_RED_MEAN } gc_reduction;
+
+/* The case's "regularization" block: R = (l2 (1/2 if half) sum w^2 + l1 sum |w|) / divide_by
+ * over every weight element, and over the biases too when biases. */
+typedef struct gc_regularization {
+	double l2, l1;          /* 0 when not given */
+	int half;
+	double divide_by;       /* D: 1, the batch size B, or a training-set size N */
+	int divide_by_kind;     /* 0 "none", 1 "batch", 2 N */
+	int biases;
+} gc_regularization;
 
 typedef enum gc_layout {
 	GC_LAYOUT_OUT_IN,       /* W_k is (n_k, n_{k-1}), z = W a + b */
@@ -53,6 +66,9 @@ typedef struct gc_case {
 	int bias;
 	gc_layout layout;
 	gc_loss_kind loss;
+	gc_reduction reduction; /* the case's, or the loss's own */
+	int reduction_given;
+	gc_regularization reg;
 
 	size_t n_params;
 	double *theta;          /* (n_params) W1, b1, W2, b2, ... each W_k row-major in layout */
@@ -62,7 +78,10 @@ typedef struct gc_case {
 
 	size_t batch;           /* B */
 	double *inputs;         /* (B, n_0) */
-	double *targets;        /* (B, n_L) */
+	double *targets;        /* (B, n_L); one-hot when the case gave labels */
+	size_t *labels;         /* (B) class indices when the case gave "labels", else NULL */
+	int columns;            /* "sample_layout": "columns": inputs n_0 x B, targets n_L x B */
+	int bias_columns;       /* the case wrote its biases as columns [[b1], [b2], ...] */
 
 	gc_case_check check;
 	gc_case_expect expect;
@@ -108,5 +127,6 @@ void gc_case_weight_shape(const gc_case *c, size_t k, size_t *rows, size_t *cols
 
 const char *gc_act_name(gc_act_kind k);
 const char *gc_loss_name(gc_loss_kind k);
+const char *gc_reduction_name(gc_reduction r);
 
 #endif

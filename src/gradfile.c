@@ -49,7 +49,7 @@ int gc_gradfile_parse(const char *text, size_t len, const char *path, const gc_c
                       double *grad, unsigned char *transposed, int *has_loss, double *loss,
                       gc_error *err)
 {
-	gc_jctx j = { .text = text, .len = len, .err = err };
+	gc_jctx j = { .text = text, .len = len, .err = err, .nonfinite = 1 };
 	cJSON *root;
 	unsigned char *flags = transposed;
 	int rc = GC_EINVAL;
@@ -57,7 +57,7 @@ int gc_gradfile_parse(const char *text, size_t len, const char *path, const gc_c
 	snprintf(err->file, sizeof err->file, "%s", path ? path : "");
 	err->line = err->col = 0;
 	err->msg[0] = '\0';
-	root = gc_json_parse(text, len, err);
+	root = gc_json_parse_nonfinite(text, len, err);
 	if (!root)
 		return GC_EINVAL;
 	if (!flags) {

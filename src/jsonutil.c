@@ -168,6 +168,52 @@ cJSON *gc_json_parse(const char *text, size_t len, gc_error *err)
 	return NULL;
 }
 
+/* gc_json_parse_nonfinite writes NaN, Infinity and -Infinity as these strings (a
+ * DEL, which no file of ours holds, then a sign), padded to the token's length so
+ * that positions stay.  A literal like 1e999 stays an error (too large a number). */
+#define MARK "\x7f"
+
+cJSON *gc_json_parse_nonfinite(const char *text, size_t len, gc_error *err)
+{
+	static const struct { const char *token, *with; } subst[] = {
+		{ "NaN", "\"" MARK "\"" }, { "Infinity", "\"" MARK "+\"    " },
+		{ "-Infinity", "\"" MARK "-\"     " },
+	};
+	char *copy = malloc(len + 1);
+	char prev = 0;
+	cJSON *root;
+
+	if (!copy) {
+		gc_error_set(err, "out of memory");
+		return NULL;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		if (copy[i] == '"') {
+			for (i++; i < len && copy[i] != '"'; i++)
+				if (copy[i] == '\\')
+					i++;
+			prev = '"';
+			continue;
+		}
+		if (prev == '[' || prev == ',' || prev == ':')
+			for (size_t k = 0; k < sizeof subst / sizeof subst[0]; k++) {
+				size_t n = strlen(subst[k].token);
+				if (len - i >= n && memcmp(copy + i, subst[k].token, n) == 0) {
+					memcpy(copy + i, subst[k].with, n);
+					i += n - 1;
+					break;
+				}
+			}
+		if (copy[i] != ' ' && copy[i] != '\t' && copy[i] != '\n' && copy[i] != '\r')
+			prev = copy[i];
+	}
+	root = gc_json_parse(copy, len, err);
+	free(copy);
+	return root;
+}
+
 int gc_jfail(gc_jctx *j, const char *fmt, ...)
 {
 	char path[256], msg[768];
@@ -283,6 +329,11 @@ int gc_json_check_keys(gc_jctx *j, const cJSON *node, const char *const *allowed
 
 int gc_json_number(gc_jctx *j, const cJSON *node, double *out)
 {
+	if (j->nonfinite && cJSON_IsString(node) && node->valuestring[0] == MARK[0]) {
+		const char *sign = node->valuestring + 1;
+		*out = *sign == '+' ? INFINITY : *sign == '-' ? -INFINITY : NAN;
+		return 0;
+	}
 	if (!cJSON_IsNumber(node))
 		return gc_jfail(j, "expected a number, got %s", gc_json_kind(node));
 	if (!isfinite(node->valuedouble))

@@ -18,12 +18,18 @@ int gc_json_read_file(const char *path, size_t max, char **text, size_t *len, gc
  * "invalid JSON (...)" and err->line/col, and returns NULL.  Free with cJSON_Delete. */
 cJSON *gc_json_parse(const char *text, size_t len, gc_error *err);
 
+/* gc_json_parse for files written by programs: the values NaN, Infinity and
+ * -Infinity (as Python's json module writes them) parse, and gc_json_number reads
+ * them under a gc_jctx with nonfinite set.  Positions in errors are those of text. */
+cJSON *gc_json_parse_nonfinite(const char *text, size_t len, gc_error *err);
+
 /* Validation state: the source text (for positions), the error, the current path. */
 typedef struct gc_jctx {
 	const char *text;
 	size_t len;
 	gc_error *err;
 	gc_jpath path;
+	int nonfinite;          /* numbers may be NaN or infinite (gc_json_parse_nonfinite) */
 } gc_jctx;
 
 /* Sets j->err to "PATH: message" with line:col of the path's value; returns GC_EINVAL. */
@@ -36,7 +42,7 @@ const char *gc_json_kind(const cJSON *node);
  * start with '_', and that no key repeats. */
 int gc_json_check_keys(gc_jctx *j, const cJSON *node, const char *const *allowed);
 
-/* A finite number at node. */
+/* A finite number at node (or any number, NaN included, when j->nonfinite). */
 int gc_json_number(gc_jctx *j, const cJSON *node, double *out);
 
 /* An integer in [lo, hi] at node. */

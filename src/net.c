@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_blas.h>
+#include "loss.h"
 #include "net.h"
 #include "net_kernel.h"
 
@@ -75,7 +76,9 @@ struct gc_net {
 	double *wt;             /* storage of the transposed W_k (out_in layout) */
 	double **wmax;          /* (L+1) wmax[k][i] = max_v |wio[k][i][v]|, k = 2..L */
 	double *wmax_mem;
-	double base_loss;
+	double data_loss;       /* the data term at c->theta */
+	double reg_loss;        /* the regularization term at c->theta */
+	double base_loss;       /* their sum */
 	unsigned workers;
 	net_scratch *scratch;   /* (workers) */
 	net_fused fused;
@@ -360,119 +363,45 @@ static void act_delta(const gc_activation *f, size_t n, const double *z0, const 
 
 /* ---- losses ----------------------------------------------------------------- */
 
-/* Adds the loss terms of sample b (output row z, a, both (m)) to sum, in the
- * order loss_value() adds them; loss_total() turns the sum over all samples into
- * the loss.  The moved-loss paths sum sample by sample with these. */
+/* The loss itself is in loss.c (README "Case format", "Conventions"): the data
+ * term sample by sample (gc_loss_sample()) and its reduction (gc_loss_total()),
+ * so that the moved-loss paths sum sample by sample in the same order. */
 static double loss_sample(const gc_net *net, size_t b, const double *z, const double *a,
                           double sum)
 {
-	const gc_case *c = net->c;
-	size_t m = c->sizes[net->L];
-	const double *t = c->targets + b * m;
-
-	switch (c->loss) {
-	case GC_LOSS_SSE:
-	case GC_LOSS_HALF_SSE:
-	case GC_LOSS_MSE:
-		for (size_t i = 0; i < m; i++)
-			sum += (a[i] - t[i]) * (a[i] - t[i]);
-		return sum;
-	case GC_LOSS_CROSS_ENTROPY: {
-		/* -t log softmax(z)_j = t (logsumexp(z) - z_j) */
-		double max = z[0], s = 0;
-		for (size_t j = 1; j < m; j++)
-			if (z[j] > max)
-				max = z[j];
-		for (size_t j = 0; j < m; j++)
-			s += exp(z[j] - max);
-		double lse = max + log(s);
-		for (size_t j = 0; j < m; j++)
-			sum += t[j] * (lse - z[j]);
-		return sum;
-	}
-	case GC_LOSS_BINARY_CROSS_ENTROPY:
-		/* log sigmoid(z) = -softplus(-z), log(1 - sigmoid(z)) = -softplus(z) */
-		for (size_t i = 0; i < m; i++)
-			sum += t[i] * softplus(-z[i]) + (1.0 - t[i]) * softplus(z[i]);
-		return sum;
-	case GC_LOSS_LOGISTIC:
-		for (size_t i = 0; i < m; i++)
-			sum += softplus(-t[i] * a[i]);
-		return sum;
-	}
-	return NAN;
+	return gc_loss_sample(net->c, b, z, a, sum);
 }
 
 static double loss_total(const gc_net *net, double sum)
 {
-	const gc_case *c = net->c;
-	double B = (double)net->B, m = (double)c->sizes[net->L];
-
-	switch (c->loss) {
-	case GC_LOSS_HALF_SSE:
-		return 0.5 * sum;
-	case GC_LOSS_MSE:
-	case GC_LOSS_BINARY_CROSS_ENTROPY:
-		return sum / (B * m);
-	case GC_LOSS_CROSS_ENTROPY:
-		return sum / B;
-	case GC_LOSS_SSE:
-	case GC_LOSS_LOGISTIC:
-		return sum;
-	}
-	return NAN;
+	return gc_loss_total(net->c, sum);
 }
 
-/* The loss of output layer (z, a), both (B, m), against c->targets (README "Case format"). */
+/* The data term of the loss of output layer (z, a), both (B, m). */
 static double loss_value(const gc_net *net, const double *z, const double *a)
 {
-	size_t m = net->c->sizes[net->L];
-	double sum = 0;
-
-	for (size_t b = 0; b < net->B; b++)
-		sum = loss_sample(net, b, z + b * m, a + b * m, sum);
-	return loss_total(net, sum);
+	return gc_loss_value(net->c, z, a);
 }
 
-/* dz = dL/dz of the output layer; da is (B, m) scratch.  The losses that require
- * an output activation are fused with it. */
+/* dz = dL/dz of the output layer; da is (B, m) scratch. */
 static void loss_backward(const gc_net *net, const double *z, const double *a,
                           double *da, double *dz)
 {
 	const gc_case *c = net->c;
-	size_t B = net->B, m = c->sizes[net->L], n = B * m;
-	const double *t = c->targets;
-	double coef;
 
-	switch (c->loss) {
-	case GC_LOSS_SSE:
-	case GC_LOSS_HALF_SSE:
-	case GC_LOSS_MSE:
-		coef = c->loss == GC_LOSS_HALF_SSE ? 1.0
-		     : c->loss == GC_LOSS_SSE ? 2.0 : 2.0 / ((double)B * (double)m);
-		for (size_t i = 0; i < n; i++)
-			da[i] = coef * (a[i] - t[i]);
-		act_backward(&c->act[net->L - 1], B, m, z, a, da, dz);
-		break;
-	case GC_LOSS_CROSS_ENTROPY:
-		for (size_t b = 0; b < B; b++) {
-			double tsum = 0;
-			for (size_t j = 0; j < m; j++)
-				tsum += t[b * m + j];
-			for (size_t j = 0; j < m; j++)
-				dz[b * m + j] = (a[b * m + j] * tsum - t[b * m + j]) / (double)B;
-		}
-		break;
-	case GC_LOSS_BINARY_CROSS_ENTROPY:
-		coef = 1.0 / ((double)B * (double)m);
-		for (size_t i = 0; i < n; i++)
-			dz[i] = (a[i] - t[i]) * coef;
-		break;
-	case GC_LOSS_LOGISTIC:
-		for (size_t i = 0; i < n; i++)
-			dz[i] = -t[i] * sigmoid(-t[i] * a[i]);
-		break;
-	}
+	if (!gc_loss_backward(c, z, a, da))
+		act_backward(&c->act[net->L - 1], net->B, c->sizes[net->L], z, a, da, dz);
+	else
+		memcpy(dz, da, net->B * c->sizes[net->L] * sizeof *dz);
+}
+
+/* The data term of a moved output (z, a); sets *kink when the move crossed a
+ * corner of the loss (hinge losses). */
+static double moved_data_loss(const gc_net *net, const double *z, const double *a, int *kink)
+{
+	if (!*kink && gc_loss_has_corners(net->c))
+		*kink = gc_loss_corner_crossed(net->c, net->a[net->L], a);
+	return loss_value(net, z, a);
 }
 
 /* ---- layers ----------------------------------------------------------------- */
@@ -570,7 +499,7 @@ static double forward_full(const gc_net *net, const double *theta, net_scratch *
 	}
 	if (out)
 		memcpy(out, s->a[cur], net->B * net->c->sizes[L] * sizeof *out);
-	return loss_value(net, s->z[cur], s->a[cur]);
+	return loss_value(net, s->z[cur], s->a[cur]) + gc_reg_value(net->c, theta);
 }
 
 /* ---- moved loss --------------------------------------------------------------- */
@@ -606,7 +535,7 @@ static int locate(const gc_net *net, size_t i, param_loc *p)
 
 /* The moved unit is an output unit: copy the cached output, replace column u
  * (every row for softmax), evaluate the loss. */
-static double moved_output(const gc_net *net, net_scratch *s, size_t u)
+static double moved_output(const gc_net *net, net_scratch *s, size_t u, int *kink)
 {
 	const gc_activation *f = &net->c->act[net->L - 1];
 	size_t B = net->B, m = net->c->sizes[net->L];
@@ -622,7 +551,7 @@ static double moved_output(const gc_net *net, net_scratch *s, size_t u)
 		for (size_t b = 0; b < B; b++)
 			act_forward(f, 1, 1, &z[b * m + u], &a[b * m + u]);
 	}
-	return loss_value(net, z, a);
+	return moved_data_loss(net, z, a, kink);
 }
 
 /* Nonzero when some z0 and z0 + dz lie on different sides of 0. */
@@ -729,7 +658,7 @@ static double moved_hidden(const gc_net *net, net_scratch *s, size_t k, size_t u
 	for (size_t b = 0; b < B; b++)
 		changed |= s->dac[b] != 0;
 	if (!changed)
-		return net->base_loss;
+		return net->data_loss;
 
 	const double *wrow = net->wio[m] + u * nm;
 	double wmax = net->wmax[m][u];
@@ -745,7 +674,7 @@ static double moved_hidden(const gc_net *net, net_scratch *s, size_t k, size_t u
 		propagate_row(net, s, m, b, s->row[0], fabs(d) * wmax, z + b * nL, kink);
 	}
 	act_forward(&c->act[L - 1], B, nL, z, a);
-	return loss_value(net, z, a);
+	return moved_data_loss(net, z, a, kink);
 }
 
 static double moved_eval(const gc_net *net, net_scratch *s, size_t i, double delta, int *kink)
@@ -767,9 +696,10 @@ static double moved_eval(const gc_net *net, net_scratch *s, size_t i, double del
 	if (act_has_kink(&c->act[p.k - 1]))
 		kinked = crossed(s->z0c, s->dzc, B);
 	if (p.k == net->L)
-		loss = moved_output(net, s, p.u);
+		loss = moved_output(net, s, p.u, &kinked);
 	else
 		loss = moved_hidden(net, s, p.k, p.u, &kinked);
+	loss += net->reg_loss + gc_reg_change(c, p.bias, c->theta[i], delta, &kinked);
 	if (kink)
 		*kink = kinked;
 	return loss;
@@ -893,7 +823,7 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, s
 	double wmax = net->wmax[m][u], sum[GC_FUSED_LANES];
 	unsigned char bad[GC_FUSED_LANES] = { 0 }, changed[GC_FUSED_LANES] = { 0 };
 	int smooth = m < L && (fm->kind == GC_ACT_TANH || fm->kind == GC_ACT_SIGMOID);
-	int relu = m < L && fm->kind == GC_ACT_RELU;
+	int relu = m < L && fm->kind == GC_ACT_RELU, corners = gc_loss_has_corners(c);
 
 	/* unit u's change per sample and lane, and the lanes the kernel cannot do */
 	for (size_t b = 0; b < B; b++) {
@@ -953,18 +883,22 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, s
 				}
 				if (!fu->z_only)
 					act_forward(fL, 1, nL, zr, ar);
+				if (corners && gc_loss_corner_crossed_row(c, b, net->a[L] + b * nL, ar))
+					bad[p] = 1;     /* moved_eval() reports the kink */
 				sum[p] = loss_sample(net, b, zr, ar, sum[p]);
 			}
 		}
 	}
 	for (size_t p = 0; p < P; p++) {
 		kink[p] = 0;
-		if (bad[p])
+		if (bad[p]) {
 			loss[p] = moved_eval(net, s, idx[p], delta[p], &kink[p]);
-		else if (!changed[p])
-			loss[p] = net->base_loss;
-		else
-			loss[p] = loss_total(net, sum[p]);
+		} else {
+			/* as moved_eval() adds the regularization term */
+			double reg = net->reg_loss + gc_reg_change(c, j[p] == SIZE_MAX, c->theta[idx[p]],
+			                                           delta[p], &kink[p]);
+			loss[p] = (changed[p] ? loss_total(net, sum[p]) : net->data_loss) + reg;
+		}
 		s->fused_lanes += changed[p] && !bad[p];
 	}
 }
@@ -1125,6 +1059,8 @@ static int loss_output_ok(const gc_case *c)
 	case GC_LOSS_BINARY_CROSS_ENTROPY:
 		return out == GC_ACT_SIGMOID;
 	case GC_LOSS_LOGISTIC:
+	case GC_LOSS_HINGE:
+	case GC_LOSS_MULTICLASS_HINGE:
 		return out == GC_ACT_IDENTITY;
 	default:
 		return 1;
@@ -1291,7 +1227,9 @@ int gc_net_create(const gc_case *c, unsigned workers, gc_net **out)
 		goto out;
 	for (size_t k = 1; k <= net->L; k++)
 		layer_forward(net, c->theta, k, net->a[k - 1], net->z[k], net->a[k]);
-	net->base_loss = loss_value(net, net->z[net->L], net->a[net->L]);
+	net->data_loss = loss_value(net, net->z[net->L], net->a[net->L]);
+	net->reg_loss = gc_reg_value(c, c->theta);
+	net->base_loss = net->data_loss + net->reg_loss;
 	rc = fused_setup(net);
 	if (rc != GC_OK)
 		goto out;
@@ -1327,6 +1265,11 @@ void gc_net_free(gc_net *net)
 double gc_net_base_loss(const gc_net *net)
 {
 	return net->base_loss;
+}
+
+double gc_net_reg_loss(const gc_net *net)
+{
+	return net->reg_loss;
 }
 
 /* ---- public evaluations ------------------------------------------------------- */
@@ -1457,6 +1400,7 @@ double gc_net_noise(const gc_net *net)
 	const gc_case *c = net->c;
 	size_t B = c->batch, m = c->sizes[c->n_layers], n = B * m, L = c->n_layers;
 	double base = gc_net_base_loss(net), noise = 4 * DBL_EPSILON * fabs(base), sum = 0;
+	double D = gc_loss_divisor(c);  /* the case's reduction (README "Conventions") */
 	double *mag_theta = malloc(c->n_params * sizeof *mag_theta);
 	double *mag_x = malloc(B * c->sizes[0] * sizeof *mag_x);
 	double *y = malloc(n * sizeof *y), *mag = malloc(n * sizeof *mag);
@@ -1487,12 +1431,11 @@ double gc_net_noise(const gc_net *net)
 	for (size_t i = 0; i < n; i++) {
 		double t = c->targets[i];
 		switch (c->loss) {
-		case GC_LOSS_SSE: sum += 2 * fabs(y[i] - t) * (mag[i] + fabs(t)); break;
-		case GC_LOSS_HALF_SSE: sum += fabs(y[i] - t) * (mag[i] + fabs(t)); break;
-		case GC_LOSS_MSE: sum += 2 * fabs(y[i] - t) * (mag[i] + fabs(t)) / (double)n; break;
-		case GC_LOSS_CROSS_ENTROPY: sum += fabs(t) * (1 + mag[i]) / (double)B; break;
-		case GC_LOSS_BINARY_CROSS_ENTROPY: sum += (1 + mag[i]) / (double)n; break;
-		default: sum += 1 + mag[i]; break;
+		case GC_LOSS_SSE:
+		case GC_LOSS_MSE: sum += 2 * fabs(y[i] - t) * (mag[i] + fabs(t)) / D; break;
+		case GC_LOSS_HALF_SSE: sum += fabs(y[i] - t) * (mag[i] + fabs(t)) / D; break;
+		case GC_LOSS_CROSS_ENTROPY: sum += fabs(t) * (1 + mag[i]) / D; break;
+		default: sum += (1 + mag[i]) / D; break;
 		}
 	}
 	noise += 4 * DBL_EPSILON * sum;
@@ -1568,6 +1511,7 @@ int gc_net_gradient(const gc_net *net, double *loss, double *grad)
 		layer_input_grad(net, k, dz, da);
 		act_backward(&c->act[k - 2], B, c->sizes[k - 1], net->z[k - 1], net->a[k - 1], da, dz);
 	}
+	gc_reg_gradient(c, c->theta, grad);
 	*loss = net->base_loss;
 	rc = GC_OK;
 out:

@@ -21,6 +21,9 @@ void gc_net_free(gc_net *net);
 /* The loss at c->theta (cached by gc_net_create). */
 double gc_net_base_loss(const gc_net *net);
 
+/* The regularization term's part of gc_net_base_loss (0 without one). */
+double gc_net_reg_loss(const gc_net *net);
+
 /* Forward pass at an arbitrary theta (laid out like c->theta); writes the network
  * output (B, n_L) to output when not NULL.  Allocates its own scratch, so it is
  * safe from any thread.  Returns NaN when out of memory. */

@@ -44,7 +44,10 @@ static int read_tensor_list(gc_jctx *j, const cJSON *node, const gc_case *c, int
 			k++;
 			continue;
 		}
-		if (biases)
+		if (biases && cJSON_IsArray(item) && cJSON_IsArray(item->child))
+			/* a column [[b1], [b2], ...] */
+			rc = gc_json_read_matrix(j, item, t->rows, 1, note, out + t->offset, NULL);
+		else if (biases)
 			rc = gc_json_read_vector(j, item, t->rows, note, out + t->offset);
 		else
 			rc = gc_json_read_matrix(j, item, t->rows, t->cols, note, out + t->offset,
@@ -103,7 +106,7 @@ cJSON *gc_params_to_json(const gc_case *c, const double *v)
 	for (size_t t = 0; t < c->n_tensors; t++) {
 		const gc_tensor *ten = &c->tensors[t];
 		int is_bias = ten->name[0] == 'b';
-		cJSON *x = is_bias ? gc_json_exact_vector(v + ten->offset, ten->rows)
+		cJSON *x = is_bias && !c->bias_columns ? gc_json_exact_vector(v + ten->offset, ten->rows)
 				   : gc_json_exact_matrix(v + ten->offset, ten->rows, ten->cols);
 		if (!x || !cJSON_AddItemToArray(is_bias ? b : w, x)) {
 			cJSON_Delete(x);

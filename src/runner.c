@@ -82,15 +82,42 @@ static gc_options case_options(const gc_run_options *ro, const gc_case *c)
 	return o;
 }
 
+/* After an "invalid JSON" error on a program's output: what the output begins with
+ * (60 bytes, C-escaped) and where its messages belong. */
+static void explain_not_json(gc_error *err, const char *out, size_t len)
+{
+	char head[256];
+	size_t n = 0;
+
+	if (strncmp(err->msg, "invalid JSON", 12) != 0 || len == 0)
+		return;
+	for (size_t i = 0; i < len && i < 60 && n + 5 < sizeof head; i++) {
+		unsigned char ch = (unsigned char)out[i];
+		if (ch == '\n')
+			n += (size_t)snprintf(head + n, sizeof head - n, "\\n");
+		else if (ch == '"' || ch == '\\')
+			n += (size_t)snprintf(head + n, sizeof head - n, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			n += (size_t)snprintf(head + n, sizeof head - n, "\\x%02x", ch);
+		else
+			head[n++] = (char)ch;
+		head[n] = '\0';
+	}
+	size_t used = strlen(err->msg);
+	snprintf(err->msg + used, sizeof err->msg - used, "; the output begins \"%s\"%s: "
+	         "standard output must hold only the gradient file, so print your own "
+	         "messages to standard error", head, len > 60 ? "..." : "");
+}
+
 /* Runs the --exec program on the resolved case and parses its gradient file. */
 static int gradient_from_exec(const gc_run_options *ro, const gc_case *c, double *grad,
-                              unsigned char *transposed, gc_error *err)
+                              unsigned char *transposed, int *has_loss, double *loss,
+                              gc_error *err)
 {
 	gc_exec_result res = {0};
 	char *resolved = gc_case_resolve(c);
 	char what[256];
-	int has_loss, rc;
-	double loss;
+	int rc;
 
 	if (!resolved) {
 		gc_error_set(err, "out of memory");
@@ -112,31 +139,129 @@ static int gradient_from_exec(const gc_run_options *ro, const gc_case *c, double
 		goto out;
 	}
 	snprintf(what, sizeof what, "output of '%s'", ro->exec_cmd);
-	rc = gc_gradfile_parse(res.out, res.out_len, what, c, grad, transposed, &has_loss,
-	                       &loss, err);
+	rc = gc_gradfile_parse(res.out, res.out_len, what, c, grad, transposed, has_loss,
+	                       loss, err);
+	if (rc != 0)
+		explain_not_json(err, res.out, res.out_len);
 out:
 	free(resolved);
 	gc_exec_result_free(&res);
 	return rc;
 }
 
-/* Fills grad with the gradient under test; a gc_status with err set when it cannot. */
+/* Fills grad with the gradient under test, and *has_loss, *loss with the loss its
+ * gradient file reports (if any); a gc_status with err set when it cannot. */
 static int gradient_under_test(const gc_run_options *ro, const gc_case *c, const gc_net *net,
-                               double *grad, unsigned char *transposed, gc_error *err)
+                               double *grad, unsigned char *transposed, int *has_loss,
+                               double *loss, gc_error *err)
 {
-	double loss;
-
+	*has_loss = 0;
 	if (ro->exec_cmd)
-		return gradient_from_exec(ro, c, grad, transposed, err);
-	if (ro->grad_path) {
-		int has_loss;
-		return gc_gradfile_load(ro->grad_path, ro->limits.max_file, c, grad, transposed, &has_loss, &loss, err);
-	}
-	int rc = gc_net_gradient(net, &loss, grad);
+		return gradient_from_exec(ro, c, grad, transposed, has_loss, loss, err);
+	if (ro->grad_path)
+		return gc_gradfile_load(ro->grad_path, ro->limits.max_file, c, grad, transposed,
+		                        has_loss, loss, err);
+	int rc = gc_net_gradient(net, loss, grad);
 
 	if (rc != GC_OK)
 		gc_error_set(err, "%s", gc_strerror(rc));
 	return rc;
+}
+
+static int near(double x, double k)
+{
+	return fabs(x - k) <= 1e-6 * fabs(k);
+}
+
+/* Names a ratio r of two losses when it is a factor a convention explains: the
+ * explanation, or NULL. */
+static const char *ratio_reason(const gc_case *c, double r, char *buf, size_t size)
+{
+	size_t B = c->batch, m = c->sizes[c->n_layers];
+	const char *red = gc_reduction_name(c->reduction);
+	struct { double k; int usable; const char *fmt; size_t n; } known[] = {
+		{ (double)m, m > 1, "does your code sum over the %zu outputs where the case "
+		  "says reduction \"%s\"?", m },
+		{ (double)B, B > 1, "does your code sum over the %zu samples where the case "
+		  "says reduction \"%s\"?", B },
+		{ (double)B * (double)m, B > 1 && m > 1, "does your code sum over all %zu values "
+		  "where the case says reduction \"%s\"?", B * m },
+		{ 1.0 / (double)m, m > 1, "does your code average over the %zu outputs where the "
+		  "case says reduction \"%s\"?", m },
+		{ 1.0 / (double)B, B > 1, "does your code average over the %zu samples where the "
+		  "case says reduction \"%s\"?", B },
+		{ 1.0 / ((double)B * (double)m), B > 1 && m > 1, "does your code average over "
+		  "all %zu values where the case says reduction \"%s\"?", B * m },
+		{ 2.0, 1, "is the loss's 1/2 missing from your code (the case's loss is %s"
+		  "half_sse, reduction \"%s\")?", 0 },
+		{ 0.5, 1, "does your code halve a loss the case does not (use half_sse, or a "
+		  "\"regularization\" with \"half\")?%.0s%.0s", 0 },
+	};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (!known[i].usable || !near(r, known[i].k))
+			continue;
+		if (known[i].n)
+			snprintf(buf, size, known[i].fmt, known[i].n, red);
+		else
+			snprintf(buf, size, known[i].fmt, c->loss == GC_LOSS_HALF_SSE ? "" : "not ",
+			         red);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Names a factor k = (their loss - the data term) / the case's regularization term. */
+static const char *reg_reason(const gc_case *c, double k)
+{
+	double D = c->reg.divide_by, B = (double)c->batch;
+
+	if (near(k, 2.0))
+		return "does the case say \"half\" where your code does not halve the term?";
+	if (near(k, 0.5))
+		return "does your code halve the term where the case does not say \"half\"?";
+	if (D != 1 && near(k, D))
+		return "does your code leave out the case's \"divide_by\"?";
+	if (B > 1 && D != B && near(k, D / B))
+		return "does your code divide by the batch size (\"divide_by\": \"batch\")?";
+	return NULL;
+}
+
+/* Compares the loss a gradient file reports with gradcheck's (SPEC 1.1): a note
+ * naming the ratio, or the difference, and what it suggests. */
+static int check_program_loss(gc_case_outcome *out, const gc_case *c, const gc_net *net,
+                              double theirs)
+{
+	double ours = gc_net_base_loss(net), reg = gc_net_reg_loss(net), data = ours - reg;
+	double tol = 1e-6 * fmax(1.0, fabs(ours));
+	char why[256];
+	const char *reason = NULL;
+
+	if (fabs(theirs - ours) <= tol)
+		return GC_OK;
+	if (!isfinite(theirs))
+		return add_note(out, "loss: your program reports a loss of %g; gradcheck's is %.10g",
+		                theirs, ours);
+	if (reg != 0 && fabs(theirs - data) <= tol)
+		return add_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: yours "
+		                "equals gradcheck's without the regularization term (%.6g); does "
+		                "your code leave it out of the loss?", theirs, ours, reg);
+	if (reg != 0 && (reason = reg_reason(c, (theirs - data) / reg)))
+		return add_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: "
+		                "your regularization term is %.4g \xc3\x97 the case's (%.6g): %s",
+		                theirs, ours, (theirs - data) / reg, reg, reason);
+	if (ours != 0 && isfinite(theirs / ours))
+		reason = ratio_reason(c, theirs / ours, why, sizeof why);
+	if (reason)
+		return add_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: your "
+		                "loss is %.3f \xc3\x97 gradcheck's: %s", theirs, ours,
+		                theirs / ours, reason);
+	if (theirs > ours)
+		return add_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: it "
+		                "differs by %.4g: a regularization term the case does not state?",
+		                theirs, ours, theirs - ours);
+	return add_note(out, "loss: your program reports %.10g, gradcheck's is %.10g (%.4g "
+	                "\xc3\x97 gradcheck's): does the case state your code's loss, reduction "
+	                "and regularization?", theirs, ours, ours != 0 ? theirs / ours : 0.0);
 }
 
 static int note_transposed(gc_case_outcome *out, const gc_case *c,
@@ -330,8 +455,8 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 	double *grad = NULL, *cost = NULL;
 	unsigned char *transposed = NULL;
 	gc_error err;
-	double loss = NAN;
-	int rc = GC_OK;
+	double loss = NAN, their_loss = NAN;
+	int has_loss = 0, rc = GC_OK;
 
 	memset(out, 0, sizeof *out);
 	memset(&err, 0, sizeof err);
@@ -353,7 +478,8 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 		goto out;
 	}
 	loss = gc_net_base_loss(net);
-	if ((rc = gradient_under_test(ro, c, net, grad, transposed, &err)) != GC_OK) {
+	if ((rc = gradient_under_test(ro, c, net, grad, transposed, &has_loss, &their_loss,
+	                              &err)) != GC_OK) {
 		rc = case_error(out, rc, &err);
 		goto out;
 	}
@@ -388,6 +514,8 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 		goto out;
 	}
 	if ((rc = note_transposed(out, c, transposed)) != GC_OK ||
+	    (has_loss && (ro->exec_cmd || ro->grad_path)
+	     && (rc = check_program_loss(out, c, net, their_loss)) != GC_OK) ||
 	    (rc = check_expect(out, c, net, loss, grad)) != GC_OK)
 		goto out;
 	if (ro->golden_dir && (rc = check_golden(out, ro, c, grad, &err)) != GC_OK) {

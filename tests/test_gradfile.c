@@ -38,7 +38,6 @@ static const struct bad_grad {
 } bad_grads[] = {
 	{ "bad_shape.grad.json", "gradients.weights[1]: expected shape [2][2] (W2, out_in: n_2 x n_1), got [5]", 6, 7 },
 	{ "bad_inf.grad.json", "gradients.weights[1][1][0]: number is not finite", 6, 17 },
-	{ "bad_nan.grad.json", "invalid JSON", 6, 17 },
 	{ "bad_no_biases.grad.json", "gradients.biases: missing", 3, 16 },
 	{ "bad_count.grad.json", "gradients.weights: expected 2 matrices W1..W2 (one per weight layer), got 3", 4, 16 },
 	{ "bad_bias_len.grad.json", "gradients.biases[1]: expected 2 numbers (b2: n_2), got 1", 8, 26 },
@@ -87,6 +86,73 @@ START_TEST(test_good)
 		ck_assert(grad[i] == theta_order[i]);
 	for (size_t t = 0; t < 4; t++)
 		ck_assert_int_eq(tr[t], 0);
+	gc_case_free(c);
+}
+END_TEST
+
+/* NaN, Infinity and -Infinity, as Python's json writes them, read as those values;
+ * the same words as strings, or inside strings, do not. */
+START_TEST(test_nonfinite)
+{
+	gc_case *c = make_case(case_text);
+	double grad[14], loss = 0;
+	int has_loss = 0;
+	gc_error err;
+	const char quoted[] = "{\"gradients\": {\"weights\": [[[1, 2, 3], [4, 5, 6]], "
+		"[[7, 8], [\"NaN\", 10]]], \"biases\": [[1, 2], [3, 4]]}, \"_c\": \"[NaN\"}";
+	const char in_key[] = "{\"_x, NaN\": 1, \"loss\": -Infinity, \"gradients\": "
+		"{\"weights\": [[[1, 2, 3], [4, 5, 6]], [[7, 8], [9, 10]]], \"biases\": [[1, 2], [3, 4]]}}";
+
+	ck_assert_int_eq(gc_gradfile_load(DIR "nonfinite.grad.json", MAX_FILE, c, grad, NULL,
+					  &has_loss, &loss, &err), 0);
+	/* theta order W1, b1, W2, b2: W2 = [[7, inf], [nan, -inf]] at 8..11 */
+	ck_assert(grad[8] == 7);
+	ck_assert(isinf(grad[9]) && grad[9] > 0);
+	ck_assert(isnan(grad[10]));
+	ck_assert(isinf(grad[11]) && grad[11] < 0);
+	ck_assert_int_ne(gc_gradfile_parse(quoted, strlen(quoted), "mem", c, grad, NULL, &has_loss,
+					   &loss, &err), 0);
+	ck_assert_str_eq(err.msg, "gradients.weights[1][1][0]: expected a number, got a string");
+	ck_assert_int_eq(gc_gradfile_parse(in_key, strlen(in_key), "mem", c, grad, NULL, &has_loss,
+					   &loss, &err), 0);
+	ck_assert(has_loss && isinf(loss) && loss < 0);
+	gc_case_free(c);
+}
+END_TEST
+
+/* Biases written as columns [[b1], [b2]] read like flat ones, in a case and in a
+ * gradient file, and a case that wrote them so gets them back so. */
+START_TEST(test_column_biases)
+{
+	gc_case *c = make_case("{\"layers\": [1, 2, 1], \"activations\": \"tanh\", \"loss\": "
+			       "\"sse\", \"data\": {}, \"params\": {\"weights\": [[[1], [2]], "
+			       "[[3, 4]]], \"biases\": [[[5], [6]], [[7]]]}}");
+	const char col[] = "{\"gradients\": {\"weights\": [[[1], [2]], [[3, 4]]], "
+		"\"biases\": [[[5], [6]], [[7]]]}}";
+	const char flat[] = "{\"gradients\": {\"weights\": [[1, 2], [3, 4]], "
+		"\"biases\": [[5, 6], [7]]}}";
+	const double want[7] = { 1, 2, 5, 6, 3, 4, 7 };
+	double grad[7], loss;
+	int has_loss;
+	gc_error err;
+
+	ck_assert_int_eq(c->bias_columns, 1);
+	ck_assert(memcmp(c->theta, want, sizeof want) == 0);
+	ck_assert_int_eq(gc_gradfile_parse(col, strlen(col), "mem", c, grad, NULL, &has_loss,
+					   &loss, &err), 0);
+	ck_assert(memcmp(grad, want, sizeof want) == 0);
+	ck_assert_int_eq(gc_gradfile_parse(flat, strlen(flat), "mem", c, grad, NULL, &has_loss,
+					   &loss, &err), 0);
+	ck_assert(memcmp(grad, want, sizeof want) == 0);
+	char *text = gc_gradfile_print(c, 1, grad);
+	cJSON *doc = cJSON_Parse(text);
+	cJSON *b = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "gradients"), "biases");
+	ck_assert(cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetArrayItem(b, 0), 1), 0)->valuedouble == 6);
+	cJSON_Delete(doc);
+	cJSON_free(text);
+	text = gc_case_resolve(c);
+	ck_assert_ptr_nonnull(strstr(text, "[[5], [6]]"));
+	cJSON_free(text);
 	gc_case_free(c);
 }
 END_TEST
@@ -228,6 +294,8 @@ static Suite *gradfile_suite(void)
 	tcase_add_loop_test(tc, test_bad_gradfile, 0, (int)(sizeof bad_grads / sizeof bad_grads[0]));
 	tcase_add_test(tc, test_good);
 	tcase_add_test(tc, test_transposed);
+	tcase_add_test(tc, test_nonfinite);
+	tcase_add_test(tc, test_column_biases);
 	tcase_add_test(tc, test_biases_unwanted);
 	tcase_add_test(tc, test_print_round_trip);
 	tcase_add_test(tc, test_print_shape);
