@@ -115,6 +115,7 @@ void gc_result_free(gc_result *r)
 	free(r->tensors);
 	free(r->elements);
 	free(r->diagnoses);
+	free(r->theta);
 	free(r);
 }
 
@@ -1115,6 +1116,12 @@ int gc_check(const gc_problem *p, const gc_options *o, gc_result **out)
 	r->outputs = p->outputs;
 	r->atol_used = o->atol;
 	rc = setup_tensors(r, p);
+	if (rc)
+		goto out;
+	if (!o->fast && (r->theta = malloc((p->n ? p->n : 1) * sizeof *r->theta)))
+		memcpy(r->theta, p->theta, p->n * sizeof *r->theta);
+	else if (!o->fast)
+		rc = GC_ENOMEM;
 	if (rc)
 		goto out;
 	if (o->fast)

@@ -1,5 +1,7 @@
-/* diagnose.c - name the pattern behind a failing tensor (factor, sign, zero, transpose)
- * and the layer where an error enters. */
+/* diagnose.c - name the pattern behind a failing tensor (factor, sign, zero, transpose,
+ * a regularization term), patterns across tensors (one loss scale, the layer where an
+ * error enters, a weight product, single-precision rounding).  A diagnosis names only
+ * failing tensors (README "Diagnoses"). */
 #include "gradcheck.h"
 
 #include <math.h>
@@ -9,10 +11,14 @@
 
 #define GC_LOOSE 10.0           /* diagnoses allow 10x rtol: a pattern, not a pass */
 #define GC_FACTOR_TOL 1e-4      /* relative tolerance when naming a factor */
+#define GC_SINGLE_NOISE 1e-4    /* failures below this x the tensor's largest gradient
+                                   look like float32 rounding (about 840 FLT_EPSILON) */
 
 static const char *const diag_kind_names[] = {
 	[GC_DIAG_SCALE] = "scale", [GC_DIAG_SIGN] = "sign", [GC_DIAG_ZERO] = "zero",
-	[GC_DIAG_TRANSPOSE] = "transpose", [GC_DIAG_ENTRY_LAYER] = "entry_layer"
+	[GC_DIAG_TRANSPOSE] = "transpose", [GC_DIAG_ENTRY_LAYER] = "entry_layer",
+	[GC_DIAG_REGULARIZATION] = "regularization", [GC_DIAG_LOSS_SCALE] = "loss_scale",
+	[GC_DIAG_PRECISION] = "precision", [GC_DIAG_WEIGHT_PRODUCT] = "weight_product"
 };
 
 #define N_DIAG_KINDS (sizeof diag_kind_names / sizeof *diag_kind_names)
@@ -36,6 +42,7 @@ int gc_diag_kind_parse(const char *s, gc_diag_kind *out)
 /* The view of one tensor the pattern tests read. */
 typedef struct gc_view {
 	const gc_element *e;    /* (size) the tensor's elements */
+	const double *theta;    /* (size) the tensor's parameters, or NULL */
 	size_t size, rows, cols;
 	double atol, rtol;      /* rtol already loosened */
 } gc_view;
@@ -142,6 +149,60 @@ static int factor_digits(double k)
 	return digits;
 }
 
+/* a - n = c theta for every usable element (a regularization term's gradient off by
+ * c theta), with c theta beyond atol somewhere and explaining the differences to
+ * 1% (not noise that happens to fit); c to *c. */
+static int is_regularized(const gc_view *v, double *c)
+{
+	double dt = 0, tt = 0, big = 0, rest = 0;
+	int moves = 0;
+
+	if (!v->theta)
+		return 0;
+	for (size_t i = 0; i < v->size; i++) {
+		if (!usable(&v->e[i]))
+			continue;
+		dt += (v->e[i].analytic - v->e[i].numeric) * v->theta[i];
+		tt += v->theta[i] * v->theta[i];
+	}
+	if (!(tt > 0) || dt == 0 || !isfinite(dt / tt))
+		return 0;
+	*c = dt / tt;
+	for (size_t i = 0; i < v->size; i++) {
+		const gc_element *e = &v->e[i];
+		if (!usable(e))
+			continue;
+		if (!close_to(e->analytic, e->numeric + *c * v->theta[i], v->atol, v->rtol))
+			return 0;
+		moves |= fabs(*c * v->theta[i]) > v->atol;
+		big = fmax(big, fabs(*c * v->theta[i]));
+		rest = fmax(rest, fabs(e->analytic - e->numeric - *c * v->theta[i]));
+	}
+	return moves && rest <= 0.01 * big;
+}
+
+/* A weight matrix: flagged so, or named W... (callers building tensors by hand). */
+static int is_weight(const gc_tensor *t)
+{
+	return t->matrix || (t->name && (t->name[0] == 'W' || t->name[0] == 'w'));
+}
+
+/* Nonzero when every weight matrix of r is square (a transposed gradient then has
+ * the right shape, and only weight_layout tells the layouts apart). */
+static int all_square(const gc_result *r)
+{
+	int any = 0;
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor *ts = &r->tensors[t].tensor;
+		if (!is_weight(ts))
+			continue;
+		if (ts->rows != ts->cols)
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
 /* Names k when it is a factor a student would recognise; "" otherwise. */
 static const char *factor_reason(double k, size_t batch, size_t outputs)
 {
@@ -182,6 +243,7 @@ static int make_view(const gc_result *r, const gc_tensor_result *tr, gc_view *v)
 {
 	const gc_tensor *t = &tr->tensor;
 	v->e = r->elements + t->offset;
+	v->theta = r->theta ? r->theta + t->offset : NULL;
 	v->size = t->rows * t->cols;
 	v->rows = t->rows;
 	v->cols = t->cols;
@@ -220,8 +282,21 @@ static int diagnose_tensor(const gc_result *r, const gc_tensor_result *tr,
 		         factor_digits(k), k, factor_reason(k, batch, outputs));
 	} else if (is_transposed(&v)) {
 		set_common(d, &tr->tensor, GC_DIAG_TRANSPOSE);
-		snprintf(d->detail, sizeof d->detail, "%s is transposed: the gradient has the "
-		         "other layout's [row,col] order", name);
+		if (all_square(r))
+			snprintf(d->detail, sizeof d->detail, "%s is transposed: the gradient has the "
+			         "other layout's [row,col] order; every layer of this network is "
+			         "square, so check that the case's \"weight_layout\" (out_in: "
+			         "W[out][in], in_out: W[in][out]) is the one your code uses", name);
+		else
+			snprintf(d->detail, sizeof d->detail, "%s is transposed: the gradient has the "
+			         "other layout's [row,col] order", name);
+	} else if (is_regularized(&v, &k)) {
+		set_common(d, &tr->tensor, GC_DIAG_REGULARIZATION);
+		d->factor = k;
+		snprintf(d->detail, sizeof d->detail, "%s's gradient is the true one plus %.4g "
+		         "\xc3\x97 %s: a regularization term's gradient is off (the gradient of "
+		         "\xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 is 2\xce\xbbw, of "
+		         "\xce\xbb/2\xc2\xb7\xce\xa3w\xc2\xb2 it is \xce\xbbw)", name, k, name);
 	} else {
 		return 0;
 	}
@@ -246,9 +321,35 @@ static const gc_tensor *layer_tensor(const gc_result *r, int layer, int prefer_w
 	return first;
 }
 
-/* Adds the entry-layer diagnosis when layers 1..k are wrong and k+1..max right
- * (k = max: every layer is wrong, so the error enters at the output).  A single
- * wrong element is no pattern: it is reported by index alone. */
+/* Per layer 1..max: 1 when every tensor of the layer fails, 0 when every one
+ * passes, -1 when they disagree.  NULL when out of memory. */
+static int *layer_states(const gc_result *r, int max)
+{
+	int *fail = calloc((size_t)max + 1, sizeof *fail), *pass = calloc((size_t)max + 1, sizeof *pass);
+	if (!fail || !pass) {
+		free(fail);
+		free(pass);
+		return NULL;
+	}
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor_result *tr = &r->tensors[t];
+		if (tr->tensor.layer <= 0)
+			continue;
+		if (tr->failed > 0)
+			fail[tr->tensor.layer]++;
+		else
+			pass[tr->tensor.layer]++;
+	}
+	for (int l = 1; l <= max; l++)
+		fail[l] = fail[l] && pass[l] ? -1 : fail[l] ? 1 : 0;
+	free(pass);
+	return fail;
+}
+
+/* Adds the entry-layer diagnosis when every tensor of layers 1..k fails and every
+ * tensor of layers k+1..max passes (k = max: every layer is wrong, so the error
+ * enters at the output).  A single wrong element is no pattern: it is reported by
+ * index alone. */
 static int diagnose_entry(const gc_result *r, gc_diagnosis *d)
 {
 	int max = 0, k = 0;
@@ -259,21 +360,16 @@ static int diagnose_entry(const gc_result *r, gc_diagnosis *d)
 			max = r->tensors[t].tensor.layer;
 	if (max < 2)
 		return 0;
-	int *wrong = calloc((size_t)max + 1, sizeof *wrong);
-	if (!wrong)
+	int *state = layer_states(r, max);
+	if (!state)
 		return -1;
-	for (size_t t = 0; t < r->n_tensors; t++) {
-		const gc_tensor_result *tr = &r->tensors[t];
-		if (tr->tensor.layer > 0 && tr->failed > 0)
-			wrong[tr->tensor.layer] = 1;
-	}
-	while (k < max && wrong[k + 1])
+	while (k < max && state[k + 1] == 1)
 		k++;
 	int fits = k >= 1;
 	for (int l = k + 1; fits && l <= max; l++)
-		if (wrong[l])
+		if (state[l] != 0)
 			fits = 0;
-	free(wrong);
+	free(state);
 	if (!fits)
 		return 0;
 
@@ -302,6 +398,134 @@ static int diagnose_entry(const gc_result *r, gc_diagnosis *d)
 	return 1;
 }
 
+/* Whether diagnoses d[0..n) already say something about tensor name. */
+static int has_diagnosis(const gc_diagnosis *d, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(d[i].tensor, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The bias tensor of weight tensor w's layer, or NULL. */
+static const gc_tensor_result *bias_of(const gc_result *r, const gc_tensor *w)
+{
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor *ts = &r->tensors[t].tensor;
+		if (ts != w && ts->layer == w->layer && !is_weight(ts))
+			return &r->tensors[t];
+	}
+	return NULL;
+}
+
+/* W_k fails, b_k was checked and passes, and nothing else explains W_k: b_k's
+ * gradient is delta_k summed over the batch, so delta_k is right and the product
+ * with the layer's input is wrong.  Adds such diagnoses to d from *nd on. */
+static void diagnose_products(const gc_result *r, gc_diagnosis *d, size_t *nd)
+{
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor_result *tr = &r->tensors[t];
+		const gc_tensor *w = &tr->tensor;
+		const gc_tensor_result *b;
+		if (!is_weight(w) || w->layer <= 0 || tr->failed < 2 || !(b = bias_of(r, w))
+		    || b->failed > 0 || b->checked == 0 || has_diagnosis(d, *nd, name_of(w)))
+			continue;
+		set_common(&d[*nd], w, GC_DIAG_WEIGHT_PRODUCT);
+		if (w->layer == 1)
+			snprintf(d[*nd].detail, sizeof d[*nd].detail, "%s passes, so \xce\xb4%d (the "
+			         "gradient at layer 1's pre-activations) is right; %s = \xce\xb4%d "
+			         "\xc3\x97 the inputs is wrong: check the product with the inputs "
+			         "(its transpose, its sum over the samples, which array is used)",
+			         name_of(&b->tensor), w->layer, name_of(w), w->layer);
+		else
+			snprintf(d[*nd].detail, sizeof d[*nd].detail, "%s passes, so \xce\xb4%d (the "
+			         "gradient at layer %d's pre-activations) is right; %s = \xce\xb4%d "
+			         "\xc3\x97 a%d is wrong: check the product with the layer's input "
+			         "a%d (its transpose, its sum over the samples, whether it is the "
+			         "activation and not the pre-activation)", name_of(&b->tensor),
+			         w->layer, w->layer, name_of(w), w->layer, w->layer - 1, w->layer - 1);
+		(*nd)++;
+	}
+}
+
+/* When every tensor fails and each is the same factor k x its true gradient (a
+ * scale diagnosis, or a tensor too small for one whose elements fit k), they
+ * become one loss_scale diagnosis in d[0] and *nd is 1; returns whether it did. */
+static int merge_loss_scale(const gc_result *r, gc_diagnosis *d, size_t *nd)
+{
+	size_t scaled = 0;
+
+	if (*nd < 2 || !r->elements)
+		return 0;
+	for (size_t i = 0; i < *nd; i++)
+		if (d[i].kind != GC_DIAG_SCALE
+		    || fabs(d[i].factor - d[0].factor) > GC_FACTOR_TOL * fabs(d[0].factor))
+			return 0;
+	double k = d[0].factor;
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor_result *tr = &r->tensors[t];
+		gc_view v;
+		if (tr->failed == 0)
+			return 0;
+		if (has_diagnosis(d, *nd, name_of(&tr->tensor))) {
+			scaled++;
+			continue;
+		}
+		if (!make_view(r, tr, &v) || !is_multiple(&v, k))
+			return 0;
+	}
+	if (scaled != *nd)
+		return 0;
+	memset(d, 0, sizeof *d);
+	snprintf(d->tensor, sizeof d->tensor, "all");
+	d->kind = GC_DIAG_LOSS_SCALE;
+	d->factor = k;
+	snprintf(d->detail, sizeof d->detail, "every gradient is %.4g \xc3\x97 the true one, "
+	         "so your gradient is that of %.4g \xc3\x97 the case's loss%s: check the loss's "
+	         "scaling (the case's \"reduction\") rather than any layer", k, k,
+	         factor_reason(k, r->batch, r->outputs));
+	*nd = 1;
+	return 1;
+}
+
+/* Every failing element is within GC_SINGLE_NOISE of its tensor's largest gradient:
+ * the differences look like float32 rounding rather than a mistake. */
+static int diagnose_precision(const gc_result *r, gc_diagnosis *d)
+{
+	double worst = 0;
+	const gc_tensor *first = NULL;
+
+	if (!r->elements || r->failed == 0)
+		return 0;
+	for (size_t t = 0; t < r->n_tensors; t++) {
+		const gc_tensor_result *tr = &r->tensors[t];
+		const gc_element *e = r->elements + tr->tensor.offset;
+		size_t size = tr->tensor.rows * tr->tensor.cols;
+		double scale = 0;
+		if (tr->failed == 0)
+			continue;
+		for (size_t i = 0; i < size; i++)
+			if (usable(&e[i]))
+				scale = fmax(scale, fmax(fabs(e[i].analytic), fabs(e[i].numeric)));
+		for (size_t i = 0; i < size; i++) {
+			if (e[i].verdict != GC_ELEM_FAIL)
+				continue;
+			if (!isfinite(e[i].abs_err) || e[i].abs_err > GC_SINGLE_NOISE * scale)
+				return 0;
+			worst = fmax(worst, e[i].rel_err);
+		}
+		if (!first)
+			first = &tr->tensor;
+	}
+	if (r->failed < 2)
+		return 0;
+	set_common(d, first, GC_DIAG_PRECISION);
+	snprintf(d->detail, sizeof d->detail, "every failure is as small as single-precision "
+	         "rounding (worst rel %.2g): if your code computes in float32, check with "
+	         "--precision single (or \"check\": {\"precision\": \"single\"})", worst);
+	return 1;
+}
+
 int gc_diagnose(gc_result *r, size_t batch, size_t outputs)
 {
 	if (!r || (r->n_tensors && !r->tensors))
@@ -317,7 +541,7 @@ int gc_diagnose(gc_result *r, size_t batch, size_t outputs)
 	r->diagnoses = NULL;
 	r->n_diagnoses = 0;
 
-	gc_diagnosis *d = calloc(r->n_tensors + 1, sizeof *d);
+	gc_diagnosis *d = calloc(2 * r->n_tensors + 2, sizeof *d);
 	if (!d)
 		return GC_ENOMEM;
 	size_t nd = 0;
@@ -325,12 +549,17 @@ int gc_diagnose(gc_result *r, size_t batch, size_t outputs)
 		if (r->tensors[t].failed > 1 &&
 		    diagnose_tensor(r, &r->tensors[t], batch, outputs, &d[nd]))
 			nd++;
-	int entry = diagnose_entry(r, &d[nd]);
-	if (entry < 0) {
-		free(d);
-		return GC_ENOMEM;
+	if (!merge_loss_scale(r, d, &nd)) {
+		int entry = diagnose_entry(r, &d[nd]);
+		if (entry < 0) {
+			free(d);
+			return GC_ENOMEM;
+		}
+		nd += (size_t)entry;
+		diagnose_products(r, d, &nd);
 	}
-	nd += (size_t)entry;
+	if (nd == 0)
+		nd += (size_t)diagnose_precision(r, &d[nd]);
 	if (nd == 0) {
 		free(d);
 		return GC_OK;

@@ -209,15 +209,20 @@ typedef enum gc_diag_kind {
 	GC_DIAG_SIGN,           /* analytic = -numeric */
 	GC_DIAG_ZERO,           /* analytic all zero, numeric not */
 	GC_DIAG_TRANSPOSE,      /* analytic equals numeric read in the other layout */
-	GC_DIAG_ENTRY_LAYER     /* layers above `layer` right, it and those below wrong */
+	GC_DIAG_ENTRY_LAYER,    /* layers above `layer` right, it and those below wrong */
+	GC_DIAG_REGULARIZATION, /* analytic - numeric = factor x the parameter itself */
+	GC_DIAG_LOSS_SCALE,     /* every tensor is the same factor x its true gradient */
+	GC_DIAG_PRECISION,      /* every failure is as small as single-precision rounding */
+	GC_DIAG_WEIGHT_PRODUCT  /* W_k fails while b_k passes: delta_k is right */
 } gc_diag_kind;
 
 typedef struct gc_diagnosis {
 	char tensor[32];        /* tensor name ("W2"); for entry_layer the first wrong tensor */
 	gc_diag_kind kind;
-	double factor;          /* scale: k; otherwise 0 */
+	double factor;          /* scale, loss_scale: k; regularization: c in a - n = c theta;
+	                           otherwise 0 */
 	int layer;              /* entry_layer: k; otherwise the tensor's layer */
-	char detail[256];       /* one sentence a person can act on */
+	char detail[512];       /* one sentence a person can act on */
 } gc_diagnosis;
 
 typedef struct gc_result {
@@ -234,6 +239,8 @@ typedef struct gc_result {
 	double rtol_used;
 	size_t batch, outputs;  /* copied from the problem, for gc_diagnose */
 	size_t unreliable;      /* elements (or directions) neither passed nor failed */
+	double *theta;          /* (n) a copy of the problem's theta for the regularization
+	                           diagnosis; NULL when not known (merged results) */
 } gc_result;
 
 /* Checks p->grad against finite differences of the problem.  On success *out owns
@@ -256,7 +263,7 @@ int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n, siz
 void gc_tensor_keep_worst(gc_tensor_result *tr, gc_element *fails, size_t nfail, size_t show);
 
 /* The name of a kind as in JSON reports: "scale", "sign", "zero", "transpose",
- * "entry_layer". */
+ * "entry_layer", "regularization", "loss_scale", "precision", "weight_product". */
 const char *gc_diag_kind_name(gc_diag_kind k);
 /* The kind of such a name: GC_OK, or GC_EINVAL for any other string (or NULL). */
 int gc_diag_kind_parse(const char *s, gc_diag_kind *out);

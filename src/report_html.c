@@ -427,6 +427,21 @@ static void diag_fallback(FILE *out, const gc_diagnosis *d)
 		fprintf(out, "The error enters at layer %d: the layers above it are right.",
 			d->layer);
 		break;
+	case GC_DIAG_REGULARIZATION:
+		fprintf(out, "The analytic gradient is the numeric one plus %.6g times the "
+			"parameters: a regularization term's gradient is off.", d->factor);
+		break;
+	case GC_DIAG_LOSS_SCALE:
+		fprintf(out, "Every gradient is %.6g times the true one: the loss is scaled "
+			"differently.", d->factor);
+		break;
+	case GC_DIAG_PRECISION:
+		fputs("Every failure is as small as single-precision rounding.", out);
+		break;
+	case GC_DIAG_WEIGHT_PRODUCT:
+		fputs("The bias gradient of this layer passes, so the product with the "
+		      "layer's input is wrong.", out);
+		break;
 	}
 }
 
