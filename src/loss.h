@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include "case.h"
 
-/* The reduction a loss uses when the case does not say (SPEC table in README). */
+/* The reduction a loss uses when the case does not say (README "Conventions"). */
 gc_reduction gc_loss_default_reduction(gc_loss_kind k);
 
 /* The reduction's divisor of the raw sum: 1, B or B n_L. */

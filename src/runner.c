@@ -226,8 +226,8 @@ static const char *reg_reason(const gc_case *c, double k)
 	return NULL;
 }
 
-/* Compares the loss a gradient file reports with gradcheck's (SPEC 1.1): a note
- * naming the ratio, or the difference, and what it suggests. */
+/* Compares the loss a gradient file reports with gradcheck's (README
+ * "Conventions"): a note naming the ratio, or the difference, and what it suggests. */
 static int check_program_loss(gc_case_outcome *out, const gc_case *c, const gc_net *net,
                               double theirs)
 {
