@@ -22,7 +22,7 @@ static gc_element tiny_el[] = {
 static gc_tensor_result tiny_t[] = {
 	{ { "W1", 0, 1, 2, 1, 0 }, 2, 0, 0, 5e-11, 1e-10, NULL, 0, 0, 0 },
 };
-static gc_result tiny_r = { 2, tiny_el, tiny_t, 1, NULL, 0, 2, 0, 0, 1e-9, 1e-6, 0, 0, 0 };
+static gc_result tiny_r = { 2, tiny_el, tiny_t, 1, NULL, 0, 2, 0, 0, 1e-9, 1e-6, 0, 0, 0, NULL };
 
 /* Case 2 "scaled": W1 2x2 (element 1 a kink), W2 1x3 with analytic = 0.5 x numeric. */
 static gc_element sc_el[] = {
@@ -41,7 +41,7 @@ static gc_tensor_result sc_t[] = {
 static gc_diagnosis sc_diag[] = {
 	{ "W2", GC_DIAG_SCALE, 0.5, 2, "W2 is 0.5 x the true gradient (1/2)" },
 };
-static gc_result sc_r = { 7, sc_el, sc_t, 2, sc_diag, 1, 7, 3, 1, 1e-9, 1e-6, 0, 0, 0 };
+static gc_result sc_r = { 7, sc_el, sc_t, 2, sc_diag, 1, 7, 3, 1, 1e-9, 1e-6, 0, 0, 0, NULL };
 static const char *const sc_notes[] = { "expect: loss 0.25 differs from 0.5" };
 
 /* Case 4 "nan": b1 2x1, element 0 has a NaN analytic gradient. */
@@ -52,7 +52,7 @@ static gc_element nan_el[] = {
 static gc_tensor_result nan_t[] = {
 	{ { "b1", 0, 2, 1, 1, 0 }, 2, 1, 0, INFINITY, INFINITY, nan_el, 1, 0, 0 },
 };
-static gc_result nan_r = { 2, nan_el, nan_t, 1, NULL, 0, 2, 1, 0, 1e-9, 1e-6, 0, 0, 0 };
+static gc_result nan_r = { 2, nan_el, nan_t, 1, NULL, 0, 2, 1, 0, 1e-9, 1e-6, 0, 0, 0, NULL };
 
 #define ESCAPE_NAME "a<b>&\"c\""
 #define ERROR_MSG "cannot parse <x> & \x01y\xff: 'z'"
