@@ -482,7 +482,7 @@ static int merge_loss_scale(const gc_result *r, gc_diagnosis *d, size_t *nd)
 	d->factor = k;
 	snprintf(d->detail, sizeof d->detail, "every gradient is %.4g \xc3\x97 the true one, "
 	         "so your gradient is that of %.4g \xc3\x97 the case's loss%s: check the loss's "
-	         "scaling (the case's \"reduction\") rather than any layer", k, k,
+	         "scaling (the case's reduction) rather than any layer", k, k,
 	         factor_reason(k, r->batch, r->outputs));
 	*nd = 1;
 	return 1;

@@ -111,13 +111,14 @@ static void make_class(void)
 static const struct answer {
 	const char *id, *score;
 	int passed;
-	const char *first;      /* prefix of the first_diagnosis field; "" for none */
+	const char *first;      /* prefix of the first_diagnosis field (quoted when it holds
+	                           a comma); "" for none */
 } answers[] = {
-	{ "batch-twice", "66.7", 2, "seed002_batch_3_5_2: every gradient is 0.25 \xc3\x97 the true one" },
+	{ "batch-twice", "66.7", 2, "\"seed002_batch_3_5_2: every gradient is 0.25 \xc3\x97 the true one" },
 	{ "crash", "0.0", 0, "seed002_batch_3_5_2: exit status 3" },
 	{ "double-last", "0.0", 0, "seed002_batch_3_5_2: W2 is 2 \xc3\x97 the true gradient" },
 	{ "empty", "0.0", 0, "seed002_batch_3_5_2: exit status 2" },
-	{ "garbage", "0.0", 0, "seed002_batch_3_5_2: output of '/bin/sh '" },
+	{ "garbage", "0.0", 0, "\"seed002_batch_3_5_2: output of '/bin/sh '" },
 	{ "hog", "0.0", 0, "seed002_batch_3_5_2: memory limit (4096 MiB)" },
 	{ "no-act-deriv-1", "0.0", 0, "seed002_batch_3_5_2: the error enters when propagating "
 	  "into layer 1" },
