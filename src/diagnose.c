@@ -11,6 +11,7 @@
 
 #define GC_LOOSE 10.0           /* diagnoses allow 10x rtol: a pattern, not a pass */
 #define GC_FACTOR_TOL 1e-4      /* relative tolerance when naming a factor */
+#define GC_LOOSE_ABS 1e-6       /* diagnoses' absolute tolerance, x the tensor's largest */
 #define GC_SINGLE_NOISE 1e-4    /* failures below this x the tensor's largest gradient
                                    look like float32 rounding (about 840 FLT_EPSILON) */
 
@@ -249,9 +250,16 @@ static int make_view(const gc_result *r, const gc_tensor_result *tr, gc_view *v)
 	v->cols = t->cols;
 	v->atol = r->atol_used;
 	v->rtol = GC_LOOSE * r->rtol_used;
-	for (size_t k = 0; k < v->size; k++)
+	double big = 0;
+	for (size_t k = 0; k < v->size; k++) {
 		if (usable(&v->e[k]) && (!isfinite(v->e[k].analytic) || !isfinite(v->e[k].numeric)))
 			return 0;
+		if (usable(&v->e[k]))
+			big = fmax(big, fabs(v->e[k].numeric));
+	}
+	/* a pattern, not a pass: elements far below the tensor's largest may carry the
+	 * finite difference's noise */
+	v->atol = fmax(v->atol, GC_LOOSE_ABS * big);
 	return v->size > 0;
 }
 
