@@ -521,7 +521,8 @@ int gc_exec_run_sandboxed(const char *cmd, const gc_sandbox *sb, const char *inp
 	fill_status(res, wstatus);
 	res->timed_out = r.timed_out;
 	res->out_overflow = r.out_overflow;
-	res->seconds = now_seconds() - start;
+	/* a timeout names the limit, not the wall time a loaded machine took past it */
+	res->seconds = r.timed_out ? timeout : now_seconds() - start;
 out:
 	close_fd(&r.fd_in);
 	close_fd(&r.fd_out);

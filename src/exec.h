@@ -20,7 +20,7 @@ typedef struct gc_exec_result {
 	int signaled; int signal;    /* killed by a signal */
 	int timed_out;               /* we killed it after the timeout */
 	int out_overflow;            /* stdout exceeded max_output: we killed it */
-	double seconds;              /* wall time */
+	double seconds;              /* wall time (the limit when timed out) */
 } gc_exec_result;
 
 /*
