@@ -488,10 +488,10 @@ static int merge_loss_scale(const gc_result *r, gc_diagnosis *d, size_t *nd)
 	snprintf(d->tensor, sizeof d->tensor, "all");
 	d->kind = GC_DIAG_LOSS_SCALE;
 	d->factor = k;
-	snprintf(d->detail, sizeof d->detail, "every gradient is %.4g \xc3\x97 the true one, "
-	         "so your gradient is that of %.4g \xc3\x97 the case's loss%s: check the loss's "
-	         "scaling (the case's reduction) rather than any layer", k, k,
-	         factor_reason(k, r->batch, r->outputs));
+	snprintf(d->detail, sizeof d->detail, "every gradient is %.*g \xc3\x97 the true one, "
+	         "so your gradient is that of %.*g \xc3\x97 the case's loss%s: check the loss's "
+	         "scaling (the case's reduction) rather than any layer", factor_digits(k), k,
+	         factor_digits(k), k, factor_reason(k, r->batch, r->outputs));
 	*nd = 1;
 	return 1;
 }
@@ -529,8 +529,8 @@ static int diagnose_precision(const gc_result *r, gc_diagnosis *d)
 		return 0;
 	set_common(d, first, GC_DIAG_PRECISION);
 	snprintf(d->detail, sizeof d->detail, "every failure is as small as single-precision "
-	         "rounding (worst rel %.2g): if your code computes in float32, check with "
-	         "--precision single (or \"check\": {\"precision\": \"single\"})", worst);
+	         "rounding (worst rel %.2g): if your code computes in float32, check a float64 "
+	         "build of it", worst);
 	return 1;
 }
 

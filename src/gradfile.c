@@ -21,8 +21,9 @@ static int read_gradfile(gc_jctx *j, const cJSON *root, const gc_case *c, double
 	*has_loss = 0;
 	if ((x = cJSON_GetObjectItemCaseSensitive(root, "loss"))) {
 		gc_jpath_push_key(&j->path, "loss");
-		/* a non-finite loss is written as a string, so a recorded file reads back */
-		const char *s = cJSON_GetStringValue(x);
+		/* a non-finite loss is written as a string, so a recorded file reads back;
+		 * a program's bare NaN or Infinity reads as a number */
+		const char *s = gc_json_is_nonfinite(j, x) ? NULL : cJSON_GetStringValue(x);
 		if (s && (strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 ||
 		          strcmp(s, "-Infinity") == 0))
 			*loss = s[0] == 'N' ? NAN : s[0] == '-' ? -INFINITY : INFINITY;

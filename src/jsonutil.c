@@ -327,9 +327,14 @@ int gc_json_check_keys(gc_jctx *j, const cJSON *node, const char *const *allowed
 	return 0;
 }
 
+int gc_json_is_nonfinite(const gc_jctx *j, const cJSON *node)
+{
+	return j->nonfinite && cJSON_IsString(node) && node->valuestring[0] == MARK[0];
+}
+
 int gc_json_number(gc_jctx *j, const cJSON *node, double *out)
 {
-	if (j->nonfinite && cJSON_IsString(node) && node->valuestring[0] == MARK[0]) {
+	if (gc_json_is_nonfinite(j, node)) {
 		const char *sign = node->valuestring + 1;
 		*out = *sign == '+' ? INFINITY : *sign == '-' ? -INFINITY : NAN;
 		return 0;

@@ -42,6 +42,10 @@ const char *gc_json_kind(const cJSON *node);
  * start with '_', and that no key repeats. */
 int gc_json_check_keys(gc_jctx *j, const cJSON *node, const char *const *allowed);
 
+/* Nonzero when node is a bare NaN, Infinity or -Infinity that
+ * gc_json_parse_nonfinite read (and j->nonfinite is set). */
+int gc_json_is_nonfinite(const gc_jctx *j, const cJSON *node);
+
 /* A finite number at node (or any number, NaN included, when j->nonfinite). */
 int gc_json_number(gc_jctx *j, const cJSON *node, double *out);
 
