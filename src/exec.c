@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "cleanup.h"
 #include "exec.h"
 #include "gradcheck.h"
 #include "sandbox.h"
@@ -46,6 +48,7 @@ struct run {
 	struct tail err;
 	int timed_out, out_overflow;
 	int keep_open;               /* co-process: stdin stays open when the input runs out */
+	int cleanup;                 /* the group's handle in the signal cleanup (cleanup.h) */
 };
 
 static double now_seconds(void)
@@ -135,6 +138,8 @@ static _Noreturn void child_exec(const char *cmd, char *const *argv, const int f
 		close(fds[i]);
 	close_other_fds(max_fd);
 	sigaction(SIGPIPE, dfl, NULL);
+	sigaction(SIGINT, dfl, NULL);   /* not gradcheck's cleanup (cleanup.h) */
+	sigaction(SIGTERM, dfl, NULL);
 	sigprocmask(SIG_SETMASK, empty, NULL);
 	if (argv) {
 		if (gc_sandbox_child_setup() == 0)
@@ -150,8 +155,9 @@ static int start_child(struct run *r, const char *cmd, char *const *argv, gc_err
 {
 	int fds[6] = { -1, -1, -1, -1, -1, -1 };   /* in r/w, out r/w, err r/w */
 	struct sigaction dfl;
-	sigset_t empty;
+	sigset_t empty, stop, saved;
 	long max_fd = sysconf(_SC_OPEN_MAX);
+	int fork_errno;
 	int status = GC_OK;
 
 	if (max_fd < 0 || max_fd > CLOSE_MAX)
@@ -167,15 +173,25 @@ static int start_child(struct run *r, const char *cmd, char *const *argv, gc_err
 			goto out;
 		}
 	}
+	/* SIGINT and SIGTERM wait in this thread until the group is in the cleanup */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, &saved);
 	r->pid = fork();
+	fork_errno = errno;
+	if (r->pid == 0)
+		child_exec(cmd, argv, fds, max_fd, &dfl, &empty);
+	if (r->pid > 0) {
+		setpgid(r->pid, r->pid);   /* also here, so the group exists before we may kill it */
+		r->cleanup = gc_cleanup_group_add(r->pid);
+	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (r->pid < 0) {
-		set_sys_error(err, "fork", errno);
+		set_sys_error(err, "fork", fork_errno);
 		status = GC_EIO;
 		goto out;
 	}
-	if (r->pid == 0)
-		child_exec(cmd, argv, fds, max_fd, &dfl, &empty);
-	setpgid(r->pid, r->pid);   /* also here, so the group exists before we may kill it */
 	r->fd_in = fds[1];
 	r->fd_out = fds[2];
 	r->fd_err = fds[4];
@@ -427,9 +443,13 @@ static void wait_exit(struct run *r)
 	}
 }
 
-static int reap(pid_t pid, int *wstatus)
+/* Reaps the shell, first taking its group out of the signal cleanup: once reaped, its
+ * pid may be reused. */
+static int reap(struct run *r, int *wstatus)
 {
-	while (waitpid(pid, wstatus, 0) < 0) {
+	gc_cleanup_group_remove(r->cleanup);
+	r->cleanup = 0;
+	while (waitpid(r->pid, wstatus, 0) < 0) {
 		if (errno != EINTR)
 			return -1;
 	}
@@ -502,7 +522,7 @@ int gc_exec_run_sandboxed(const char *cmd, const gc_sandbox *sb, const char *inp
 	else if (!r.timed_out && !r.out_overflow)
 		wait_exit(&r);
 	kill_group(&r);   /* whatever is left of the group: background jobs of the shell */
-	if (reap(r.pid, &wstatus) < 0 && status == GC_OK) {
+	if (reap(&r, &wstatus) < 0 && status == GC_OK) {
 		set_sys_error(err, "waitpid", errno);
 		status = GC_EIO;
 	}
@@ -789,7 +809,7 @@ int gc_coproc_finish(gc_coproc *cp, double grace, gc_exec_result *res, gc_error 
 	if (status == GC_OK && !r->timed_out && !r->out_overflow && grace > 0)
 		wait_exit(r);
 	kill_group(r);
-	if (reap(r->pid, &wstatus) < 0 && status == GC_OK) {
+	if (reap(r, &wstatus) < 0 && status == GC_OK) {
 		set_sys_error(err, "waitpid", errno);
 		status = GC_EIO;
 	}
@@ -818,7 +838,7 @@ void gc_coproc_free(gc_coproc *cp)
 		return;
 	if (!cp->reaped) {
 		abort_run(&cp->r);
-		reap(cp->r.pid, &wstatus);
+		reap(&cp->r, &wstatus);
 	}
 	free(cp->in);
 	free(cp->r.out.p);

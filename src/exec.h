@@ -40,7 +40,9 @@ typedef struct gc_exec_result {
  * The caller must ignore SIGPIPE (main() sets it to SIG_IGN): writing to a program that
  * stopped reading then fails with EPIPE, which is taken as "the program is done with its
  * input", instead of killing gradcheck.  SIGCHLD must not be SIG_IGN (the child could not
- * be waited for).  No global state: distinct calls may run in different threads at once.
+ * be waited for).  Distinct calls may run in different threads at once; the only shared
+ * state is the signal cleanup's registry (cleanup.h), where each running program's
+ * process group is listed until it is reaped.
  *
  * Returns GC_OK when the program ran, whatever its exit status (the caller judges, e.g.
  * with gc_exec_describe), with *res filled; GC_EINVAL (cmd NULL, input NULL with

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cleanup.h"
 #include "fileio.h"
 #include "gradcheck.h"
 
@@ -40,6 +41,7 @@ int gc_atomic_open(gc_atomic_file *f, const char *path, gc_error *err)
 		memset(f, 0, sizeof *f);
 		return GC_EIO;
 	}
+	f->cleanup = gc_cleanup_file_add(f->tmp_path);
 	/* a replaced file keeps its mode (a 0600 report stays private); a new one is 0644 */
 	struct stat st;
 	fchmod(fd, stat(path, &st) == 0 && S_ISREG(st.st_mode) ? st.st_mode & 07777 : 0644);
@@ -58,6 +60,7 @@ int gc_atomic_commit(gc_atomic_file *f, gc_error *err)
 		gc_atomic_abort(f);
 		return GC_EIO;
 	}
+	gc_cleanup_file_remove(f->cleanup);
 	free(f->path);
 	free(f->tmp_path);
 	memset(f, 0, sizeof *f);
@@ -70,6 +73,7 @@ void gc_atomic_abort(gc_atomic_file *f)
 		fclose(f->fp);
 	if (f->tmp_path)
 		unlink(f->tmp_path);
+	gc_cleanup_file_remove(f->cleanup);
 	free(f->path);
 	free(f->tmp_path);
 	memset(f, 0, sizeof *f);

@@ -8,11 +8,12 @@
 
 /* A file being written under a temporary name in the destination's folder; it
  * replaces the destination only on gc_atomic_commit, so a killed run never leaves
- * half a file. */
+ * half a file; on SIGINT or SIGTERM the temporary file is removed (cleanup.h). */
 typedef struct gc_atomic_file {
 	FILE *fp;               /* write here */
 	char *path;
 	char *tmp_path;
+	int cleanup;            /* tmp_path's handle in the signal cleanup (cleanup.h); 0: none */
 } gc_atomic_file;
 
 int gc_atomic_open(gc_atomic_file *f, const char *path, gc_error *err);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <gsl/gsl_errno.h>
+#include "cleanup.h"
 #include "fileio.h"
 #include "gradfile.h"
 #include "merge.h"
@@ -999,6 +1000,31 @@ out:
 	return status;
 }
 
+/* SIGINT, SIGTERM: kill the running programs' process groups, remove the temporary
+ * files being written, exit 128 + the signal's number (130, 143): README "Bad input". */
+static void on_stop_signal(int sig)
+{
+	gc_cleanup_run();
+	_exit(128 + sig);
+}
+
+/* Installs on_stop_signal for SIGINT and SIGTERM, unless they were ignored when we
+ * started (a background job of a shell without job control keeps ignoring SIGINT). */
+static void catch_stop_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM };
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+}
+
 static int run_command(int argc, char **argv)
 {
 	const char *command = "check";
@@ -1007,6 +1033,7 @@ static int run_command(int argc, char **argv)
 	cli c;
 
 	signal(SIGPIPE, SIG_IGN);       /* a closed --exec pipe is an error, not a death */
+	catch_stop_signals();
 	gsl_set_error_handler_off();
 	if (argc > 1 && (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "grad") == 0 ||
 	                 strcmp(argv[1], "resolve") == 0 || strcmp(argv[1], "merge") == 0)) {
