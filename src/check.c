@@ -24,13 +24,24 @@ enum {
 
 typedef struct gc_job gc_job;
 
-/* One worker's losses of the central-difference moves of its current chunk,
- * evaluated at once by gc_problem.moved_many and looked up by eval_moved(). */
+/* Steps h0 * 4^k for k in [GC_LADDER_MIN, GC_LADDER_MAX]; see README.md, "Steps". */
+enum { GC_LADDER_MIN = -6, GC_LADDER_MAX = 6, GC_LADDER = GC_LADDER_MAX - GC_LADDER_MIN + 1 };
+
+/* The losses of one element's ladder rungs (central differences, element mode with
+ * moved_many), evaluated in rounds over a chunk of elements (see run_chunk()). */
+typedef struct gc_rungs {
+	double loss[GC_LADDER][2];      /* rung k: [0] moved by +hp, [1] by -hm */
+	int kink[GC_LADDER][2];
+	unsigned have, want;            /* bit k: rung k evaluated; asked for */
+} gc_rungs;
+
+/* One worker's rungs of its current chunk and the moves of one round. */
 typedef struct gc_batch {
-	size_t idx[6 * GC_CHUNK];
-	double delta[6 * GC_CHUNK], loss[6 * GC_CHUNK];
-	int kink[6 * GC_CHUNK];
-	size_t n, next;                 /* entries; where the next lookup starts */
+	gc_rungs rungs[GC_CHUNK];
+	unsigned char waiting[GC_CHUNK];        /* the element waits for rungs */
+	size_t idx[2 * GC_LADDER * GC_CHUNK];
+	double delta[2 * GC_LADDER * GC_CHUNK], loss[2 * GC_LADDER * GC_CHUNK];
+	int kink[2 * GC_LADDER * GC_CHUNK];
 } gc_batch;
 
 /* Computes work unit u in worker w; theta is the worker's private copy (or NULL). */
@@ -121,31 +132,13 @@ void gc_result_free(gc_result *r)
 
 /* ---- evaluation -------------------------------------------------------------- */
 
-/* Finds the move (i, delta) among the worker's batched losses. */
-static int batch_lookup(gc_batch *b, size_t i, double delta, double *loss, int *kink)
-{
-	for (size_t m = 0; m < b->n; m++) {
-		size_t e = (b->next + m) % b->n;
-		if (b->idx[e] == i && b->delta[e] == delta) {
-			*loss = b->loss[e];
-			*kink |= b->kink[e] != 0;
-			b->next = e + 1 == b->n ? 0 : e + 1;
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* The loss with theta[i] moved by delta; ORs a crossed kink into *kink (moved path). */
 static double eval_moved(gc_job *j, unsigned w, double *theta, size_t i, double delta, int *kink)
 {
 	const gc_problem *p = j->p;
 	if (p->moved) {
 		int k = 0;
-		double v;
-		if (j->batch && batch_lookup(&j->batch[w], i, delta, &v, kink))
-			return v;
-		v = p->moved(p->ctx, w, i, delta, &k);
+		double v = p->moved(p->ctx, w, i, delta, &k);
 		*kink |= k != 0;
 		return v;
 	}
@@ -156,9 +149,6 @@ static double eval_moved(gc_job *j, unsigned w, double *theta, size_t i, double 
 }
 
 /* ---- one difference, judged ---------------------------------------------------- */
-
-/* Steps h0 * 4^k for k in [GC_LADDER_MIN, GC_LADDER_MAX]; see README.md, "Steps". */
-enum { GC_LADDER_MIN = -6, GC_LADDER_MAX = 6, GC_LADDER = GC_LADDER_MAX - GC_LADDER_MIN + 1 };
 
 /* Rounding error of one evaluation of the loss, relative to |L| (README.md, "Tolerances"). */
 #define GC_NOISE_EPS (4 * DBL_EPSILON)
@@ -208,6 +198,10 @@ typedef struct gc_line {
 	size_t i;                       /* element mode: the element */
 	gc_dir_params *dir;             /* fast mode: the direction; NULL for an element */
 	int kink;                       /* ORed by evaluations that crossed a kink */
+	gc_rungs *rungs;                /* the element's rungs evaluated by its chunk; NULL:
+	                                   each evaluation when it is needed */
+	int waiting;                    /* a rung was missing: measure() stopped, to run
+	                                   again once its chunk has evaluated the rung */
 } gc_line;
 
 static double line_at(gc_line *ln, double t)
@@ -239,7 +233,9 @@ typedef struct gc_probe {
 	int ok;                         /* finite and no kink: usable for a smooth estimate */
 } gc_probe;
 
-static void probe(gc_line *ln, double h, gc_probe *pr)
+/* k >= 0: the difference is rung k of the ladder, whose losses come from ln->rungs
+ * when its chunk evaluates them. */
+static void probe(gc_line *ln, double h, int k, gc_probe *pr)
 {
 	const gc_problem *p = ln->j->p;
 	double x = ln->dir ? 0 : p->theta[ln->i];
@@ -248,8 +244,14 @@ static void probe(gc_line *ln, double h, gc_probe *pr)
 	if (!ln->dir)
 		central_steps(x, h, &pr->hp, &pr->hm);
 	ln->kink = 0;
-	pr->lp = line_at(ln, pr->hp);
-	pr->lm = line_at(ln, -pr->hm);
+	if (k >= 0 && ln->rungs) {
+		pr->lp = ln->rungs->loss[k][0];
+		pr->lm = ln->rungs->loss[k][1];
+		ln->kink = ln->rungs->kink[k][0] || ln->rungs->kink[k][1];
+	} else {
+		pr->lp = line_at(ln, pr->hp);
+		pr->lm = line_at(ln, -pr->hm);
+	}
 	pr->kink = ln->kink;
 	if (!ln->dir && !p->moved && p->kink)
 		pr->kink = p->kink(p->ctx, p->theta, ln->i, h) != 0;
@@ -339,10 +341,20 @@ static double rung(double h0, int k)
 	return ldexp(h0, 2 * (k - GC_LADDER_ZERO));
 }
 
-/* Adds rung k to the ladder; nonzero when it is usable. */
+/* Adds rung k to the ladder; nonzero when it is usable.  When the element's rungs
+ * come from its chunk and rung k is not among them yet, asks for it and marks the
+ * line waiting (pr[k] is then unusable and measure() stops). */
 static int climb(gc_line *ln, double h0, gc_probe *pr, int k)
 {
-	probe(ln, rung(h0, k), &pr[k]);
+	gc_rungs *rg = ln->rungs;
+
+	if (rg && !(rg->have >> k & 1)) {
+		rg->want |= 1u << k;
+		ln->waiting = 1;
+		pr[k] = (gc_probe){ .d = NAN, .noise = NAN, .lp = NAN, .lm = NAN };
+		return 0;
+	}
+	probe(ln, rung(h0, k), k, &pr[k]);
 	return pr[k].ok;
 }
 
@@ -381,7 +393,10 @@ static int best_pair(const gc_probe *pr, int lo, int hi, double *n, double *nois
 /* Judges the claim e->analytic along ln, starting at step h0: one difference when it
  * settles the question, otherwise a ladder of steps h0 4^k with Richardson's
  * extrapolation, climbed towards smaller steps (curvature) or larger ones (rounding)
- * until the estimates agree well enough to decide (README.md, "Steps"). */
+ * until the estimates agree well enough to decide (README.md, "Steps").  Returns
+ * early, with ln->waiting set, when a rung its chunk evaluates is missing (the
+ * ladder's first two climbs are asked for together); run again, it takes the same
+ * path with the same losses. */
 static void measure(gc_line *ln, double h0, gc_element *e)
 {
 	const gc_result *r = ln->j->r;
@@ -389,12 +404,14 @@ static void measure(gc_line *ln, double h0, gc_element *e)
 	gc_probe pr[GC_LADDER];
 	int k = GC_LADDER_ZERO, lo, hi, top = GC_LADDER - 1;
 
-	probe(ln, h0, &pr[k]);
+	climb(ln, h0, pr, k);
 	/* a crossed kink: shrink the step until the move no longer crosses it */
-	while (pr[k].kink && k > 0) {
+	while (!ln->waiting && pr[k].kink && k > 0) {
 		k--;
-		probe(ln, rung(h0, k), &pr[k]);
+		climb(ln, h0, pr, k);
 	}
+	if (ln->waiting)
+		return;
 	e->step = rung(h0, k);
 	if (pr[k].kink) {
 		judge_kink(ln, &pr[k], e, atol, rtol);
@@ -421,6 +438,8 @@ static void measure(gc_line *ln, double h0, gc_element *e)
 		lo--;
 	if (hi < top && climb(ln, h0, pr, hi + 1))
 		hi++;
+	if (ln->waiting)
+		return;
 	if (lo == hi) {
 		/* no second usable step: a difference that cannot be cross-checked */
 		decide(e, p0->d, p0->noise, fabs(a - p0->d), atol, rtol);
@@ -441,10 +460,12 @@ static void measure(gc_line *ln, double h0, gc_element *e)
 		int up = spread <= GC_NOISY * noise || coarse;
 		if (up && hi < top && climb(ln, h0, pr, hi + 1))
 			hi++;
-		else if (!up && lo > 0 && climb(ln, h0, pr, lo - 1))
+		else if (!ln->waiting && !up && lo > 0 && climb(ln, h0, pr, lo - 1))
 			lo--;
-		else if (hi < top && climb(ln, h0, pr, hi + 1))
+		else if (!ln->waiting && hi < top && climb(ln, h0, pr, hi + 1))
 			hi++;
+		else if (ln->waiting)
+			return;
 		else {
 			/* no step resolves the tolerance: agreement within the noise is no pass */
 			if (e->verdict == GC_ELEM_PASS && coarse)
@@ -454,26 +475,34 @@ static void measure(gc_line *ln, double h0, gc_element *e)
 	}
 }
 
-static void element_unit(gc_job *j, unsigned w, double *theta, size_t u)
+/* Checks element unit u; rg: its rungs when its chunk evaluates them (see
+ * run_chunk()).  Returns nonzero when it waits for a rung. */
+static int element_rungs(gc_job *j, unsigned w, double *theta, size_t u, gc_rungs *rg)
 {
 	const gc_problem *p = j->p;
 	size_t i = j->todo[u];
 	gc_element *e = &j->r->elements[i];
-	gc_line ln = { j, w, theta, i, NULL, 0 };
+	gc_line ln = { j, w, theta, i, NULL, 0, rg, 0 };
 	double h = base_step(j->o, p->theta[i]);
 
 	if (j->o->method == GC_METHOD_FIVE_POINT) {
 		gc_probe pr;
-		probe(&ln, h, &pr);
+		probe(&ln, h, -1, &pr);
 		if (!pr.kink) {
 			gsl_function F = { line_fp, &ln };
 			double est, n = deriv_five_point(&F, h, &est);
 			e->step = h;
 			decide(e, n, pr.noise, est, j->r->atol_used, j->r->rtol_used);
-			return;
+			return 0;
 		}
 	}
 	measure(&ln, h, e);
+	return ln.waiting;
+}
+
+static void element_unit(gc_job *j, unsigned w, double *theta, size_t u)
+{
+	element_rungs(j, w, theta, u, NULL);
 }
 
 static void fast_unit(gc_job *j, unsigned w, double *theta, size_t u)
@@ -485,7 +514,7 @@ static void fast_unit(gc_job *j, unsigned w, double *theta, size_t u)
 	gc_dir_params dp = { p, theta, ts->offset, ts->rows * ts->cols,
 	                     j->dirs + GC_FAST_DIRECTIONS * ts->offset + d * ts->rows * ts->cols };
 	gc_element *e = &j->fast_out[u];
-	gc_line ln = { j, w, theta, 0, &dp, 0 };
+	gc_line ln = { j, w, theta, 0, &dp, 0, NULL, 0 };
 	double h = j->fast_h[t];
 
 	e->index = d;
@@ -494,7 +523,7 @@ static void fast_unit(gc_job *j, unsigned w, double *theta, size_t u)
 		e->analytic += p->grad[dp.off + k] * dp.v[k];
 	if (j->o->method == GC_METHOD_FIVE_POINT) {
 		gc_probe pr;
-		probe(&ln, h, &pr);
+		probe(&ln, h, -1, &pr);
 		gsl_function F = { dir_eval, &dp };
 		double est, n = deriv_five_point(&F, h, &est);
 		e->step = h;
@@ -522,32 +551,65 @@ static void report_progress(gc_job *j, size_t count)
 	pthread_mutex_unlock(&j->lock);
 }
 
-/* Evaluates the central-difference moves of element units start..end-1 in one
- * moved_many call, for eval_moved() to find: the first probe's step and the
- * ladder's rungs either side of it, which measure() climbs to whenever the first
- * difference does not settle the element. */
-static void batch_fill(gc_job *j, unsigned w, size_t start, size_t end)
+/* Element units start..end-1 (central differences, moved_many): the ladder rungs the
+ * elements ask for are evaluated in rounds, each round's moves of the whole chunk in
+ * one moved_many call (README "Speed"): first every element's first step, then the
+ * rungs those that are not settled ask for, until none waits.  Each element's
+ * measure() runs again after every round it waited for, the same way up to where it
+ * stopped, since its losses are the same. */
+static void run_chunk(gc_job *j, unsigned w, double *theta, size_t start, size_t end)
 {
 	const gc_problem *p = j->p;
 	gc_batch *b = &j->batch[w];
-	size_t n = 0;
+	size_t count = end - start, waiting = count;
 
-	for (size_t u = start; u < end; u++) {
-		size_t i = j->todo[j->units ? j->units[u] : u];
-		double h0 = base_step(j->o, p->theta[i]);
-		for (int k = GC_LADDER_ZERO - 1; k <= GC_LADDER_ZERO + 1; k++) {
-			double hp, hm;
-			central_steps(p->theta[i], rung(h0, k), &hp, &hm);
-			b->idx[n] = b->idx[n + 1] = i;
-			b->delta[n] = hp;
-			b->delta[n + 1] = -hm;
-			n += 2;
+	for (size_t c = 0; c < count; c++) {
+		b->rungs[c].have = 0;
+		b->rungs[c].want = 1u << GC_LADDER_ZERO;
+		b->waiting[c] = 1;
+	}
+	while (waiting) {
+		size_t n = 0;
+		for (size_t c = 0; c < count; c++) {
+			gc_rungs *rg = &b->rungs[c];
+			if (!b->waiting[c])
+				continue;
+			size_t u = j->units ? j->units[start + c] : start + c, i = j->todo[u];
+			double h0 = base_step(j->o, p->theta[i]);
+			for (int k = 0; k < GC_LADDER; k++) {
+				double hp, hm;
+				if (!((rg->want & ~rg->have) >> k & 1))
+					continue;
+				central_steps(p->theta[i], rung(h0, k), &hp, &hm);
+				b->idx[n] = b->idx[n + 1] = i;
+				b->delta[n] = hp;
+				b->delta[n + 1] = -hm;
+				n += 2;
+			}
+		}
+		memset(b->kink, 0, n * sizeof *b->kink);
+		p->moved_many(p->ctx, w, n, b->idx, b->delta, b->loss, b->kink);
+		n = 0;
+		waiting = 0;
+		for (size_t c = 0; c < count; c++) {
+			gc_rungs *rg = &b->rungs[c];
+			if (!b->waiting[c])
+				continue;
+			for (int k = 0; k < GC_LADDER; k++) {
+				if (!((rg->want & ~rg->have) >> k & 1))
+					continue;
+				for (int s = 0; s < 2; s++) {
+					rg->loss[k][s] = b->loss[n + s];
+					rg->kink[k][s] = b->kink[n + s];
+				}
+				n += 2;
+			}
+			rg->have |= rg->want;
+			b->waiting[c] = element_rungs(j, w, theta, j->units ? j->units[start + c]
+			                                                  : start + c, rg);
+			waiting += b->waiting[c];
 		}
 	}
-	memset(b->kink, 0, n * sizeof *b->kink);
-	p->moved_many(p->ctx, w, n, b->idx, b->delta, b->loss, b->kink);
-	b->n = n;
-	b->next = 0;
 }
 
 static void *worker_main(void *arg)
@@ -560,9 +622,10 @@ static void *worker_main(void *arg)
 			break;
 		size_t end = j->n_units - start < j->chunk ? j->n_units : start + j->chunk;
 		if (j->batch)
-			batch_fill(j, w->id, start, end);
-		for (size_t u = start; u < end; u++)
-			j->run(j, w->id, w->theta, j->units ? j->units[u] : u);
+			run_chunk(j, w->id, w->theta, start, end);
+		else
+			for (size_t u = start; u < end; u++)
+				j->run(j, w->id, w->theta, j->units ? j->units[u] : u);
 		report_progress(j, end - start);
 	}
 	return NULL;
@@ -588,7 +651,7 @@ static int run_pool(gc_job *j, int need_copy)
 
 	if (j->n_units == 0)
 		goto out;
-	/* central differences of elements: each chunk's moves in one moved_many call */
+	/* central differences of elements: each chunk's rungs in moved_many calls */
 	int batched = j->run == element_unit && p->moved && p->moved_many
 	              && j->o->method == GC_METHOD_CENTRAL;
 	if (batched)

@@ -9,7 +9,10 @@
  * runs, is forced in turn (moves of units of layer L-1 take the fused path's
  * rank-1 form in every one); the losses and kink flags must equal the reference's
  * exactly, and the fused path must really have computed most moves (not handed
- * them all back to the reference). */
+ * them all back to the reference).  Then the whole check: gc_check with moved_many
+ * (the step ladder's rungs evaluated in rounds over chunks of elements) must give
+ * every element exactly what it gives with only the per-element hook, for one and
+ * two threads. */
 #include <dirent.h>
 #include <float.h>
 #include <math.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 #include "testutil.h"
 #include "case.h"
+#include "gradcheck.h"
 #include "net.h"
 
 #define MAX_CASES 256
@@ -98,11 +102,77 @@ static size_t compare_moves(const gc_case *c, const char *what, double scale)
 	return fused;
 }
 
+/* gc_check of c's backpropagated gradient (with every fourth element off by 1e-4
+ * relative when planted, so that failures and the ladder's other paths are covered
+ * too) with moved_many or without it. */
+static gc_result *check_case(const gc_case *c, gc_net *net, const double *grad, int many,
+                             unsigned jobs)
+{
+	gc_options o;
+	gc_result *r = NULL;
+
+	gc_options_init(&o);
+	o.jobs = jobs;
+	if (c->check.has_step)
+		o.step = c->check.step;
+	if (c->check.has_rtol)
+		o.rtol = c->check.rtol;
+	if (c->check.has_atol)
+		o.atol = c->check.atol;
+	if (c->check.has_method)
+		o.method = c->check.method;
+	gc_problem p = {
+		.n = c->n_params, .theta = c->theta, .grad = grad, .loss = gc_net_base_loss(net),
+		.f = gc_net_fn, .moved = gc_net_moved_loss, .moved_many = many ? gc_net_moved_many : NULL,
+		.kink = gc_net_kink, .ctx = net, .tensors = c->tensors, .n_tensors = c->n_tensors,
+		.noise = gc_net_noise(net),
+	};
+	ck_assert_int_eq(gc_check(&p, &o, &r), GC_OK);
+	return r;
+}
+
+/* The whole check's elements with moved_many equal those without, bit for bit. */
+static void compare_checks(const gc_case *c, const char *what)
+{
+	gc_net *net = NULL;
+	double loss, *grad = malloc(c->n_params * sizeof *grad);
+
+	ck_assert(grad);
+	ck_assert_int_eq(gc_net_create(c, 2, &net), GC_OK);
+	ck_assert_int_eq(gc_net_gradient(net, &loss, grad), GC_OK);
+	for (int planted = 0; planted < 2; planted++) {
+		if (planted)
+			for (size_t i = 0; i < c->n_params; i += 4)
+				grad[i] *= 1 + 1e-4;
+		gc_result *ref = check_case(c, net, grad, 0, 1);
+		for (unsigned jobs = 1; jobs <= 2; jobs++) {
+			gc_result *r = check_case(c, net, grad, 1, jobs);
+			for (size_t i = 0; i < c->n_params; i++) {
+				const gc_element *a = &r->elements[i], *b = &ref->elements[i];
+				ck_assert_msg(a->verdict == b->verdict && same(a->numeric, b->numeric)
+				              && same(a->step, b->step) && same(a->est_err, b->est_err)
+				              && same(a->abs_err, b->abs_err),
+				              "%s%s, %u threads, element %zu: verdict %d numeric %.17g step "
+				              "%g est %g with moved_many, verdict %d numeric %.17g step %g "
+				              "est %g without", what, planted ? " (planted errors)" : "",
+				              jobs, i, a->verdict, a->numeric, a->step, a->est_err,
+				              b->verdict, b->numeric, b->step, b->est_err);
+			}
+			ck_assert_int_eq(r->failed, ref->failed);
+			gc_result_free(r);
+		}
+		gc_result_free(ref);
+	}
+	gc_net_free(net);
+	free(grad);
+}
+
 static void compare_all(const gc_case *c, const char *what)
 {
 	static const double scales[] = { 0, 1e-9, 9e-4, 1.1e-3, 0.05, 1.5 };
 	for (size_t s = 0; s < sizeof scales / sizeof scales[0]; s++)
 		compare_moves(c, what, scales[s]);
+	compare_checks(c, what);
 }
 
 static int is_json(const struct dirent *d)
@@ -177,6 +247,8 @@ START_TEST(bench_nets)
 		              what, fused);
 	if (c->n_params < 10000)
 		compare_all(c, what);
+	else
+		compare_checks(c, what);
 	gc_case_free(c);
 }
 END_TEST
