@@ -126,9 +126,11 @@ demo: deps
 
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # The README doc test's C examples link the plain ./libgradcheck.a, so it is built too.
+# The sanitizers slow the tests about threefold: check's per-test timeouts are scaled.
 sanitize: deps-check
 	@$(MAKE) --no-print-directory $(LIB)
-	@$(MAKE) --no-print-directory B=build/sanitize CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check
+	@CK_TIMEOUT_MULTIPLIER=4 $(MAKE) --no-print-directory B=build/sanitize CFLAGS="-O1 -g $(SAN)" \
+	  LDFLAGS="$(SAN)" check
 
 -include mk/*.mk
 

@@ -645,10 +645,10 @@ static void mpi_fatal(gc_dist *dist, const char *msg)
 static int run_check(cli *c, int argc, char **argv)
 {
 	path_list cases;
-	gc_case_outcome *outcomes;
-	gc_case_report *reports;
+	gc_case_outcome *outcomes = NULL;
+	gc_case_report *reports = NULL;
 	gc_progress progress = {0};
-	size_t total;
+	size_t total = 0;
 	int status = EXIT_PASS, root = 1;       /* root: this process prints and writes */
 #ifdef GC_MPI
 	gc_dist *dist;
@@ -678,7 +678,8 @@ static int run_check(cli *c, int argc, char **argv)
 		if (gc_mkdir_p(c->run.record_dir, &err) != 0) {
 			gc_error_format(&err, msg, sizeof msg);
 			fprintf(stderr, "gradcheck: %s\n", msg);
-			return EXIT_ERROR;
+			status = EXIT_ERROR;
+			goto out;
 		}
 	}
 	total = cases.n + c->n_models;
@@ -731,6 +732,7 @@ static int run_check(cli *c, int argc, char **argv)
 	if (gc_dist_finish(dist, status, &status, msg, sizeof msg) != 0)
 		mpi_fatal(dist, msg);
 #endif
+out:
 	for (size_t i = 0; i < total; i++)
 		gc_case_outcome_free(&outcomes[i]);
 	for (size_t i = 0; i < c->n_models; i++)
