@@ -534,6 +534,16 @@ static int diagnose_precision(const gc_result *r, gc_diagnosis *d)
 	return 1;
 }
 
+/* Nonzero when d[0..n) are all regularization diagnoses: the regularization term's
+ * gradient is off, which is no layer's fault (no entry_layer, no weight_product). */
+static int only_regularization(const gc_diagnosis *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (d[i].kind != GC_DIAG_REGULARIZATION)
+			return 0;
+	return n > 0;
+}
+
 int gc_diagnose(gc_result *r, size_t batch, size_t outputs)
 {
 	if (!r || (r->n_tensors && !r->tensors))
@@ -557,7 +567,7 @@ int gc_diagnose(gc_result *r, size_t batch, size_t outputs)
 		if (r->tensors[t].failed > 1 &&
 		    diagnose_tensor(r, &r->tensors[t], batch, outputs, &d[nd]))
 			nd++;
-	if (!merge_loss_scale(r, d, &nd)) {
+	if (!merge_loss_scale(r, d, &nd) && !only_regularization(d, nd)) {
 		int entry = diagnose_entry(r, &d[nd]);
 		if (entry < 0) {
 			free(d);

@@ -227,7 +227,8 @@ static cJSON *diagnosis_node(const gc_diagnosis *d)
 	rc = add_string(obj, "tensor", d->tensor);
 	rc |= add_string(obj, "kind", gc_diag_kind_name(d->kind));
 	rc |= add_string(obj, "detail", d->detail);
-	if (d->kind == GC_DIAG_SCALE)
+	if (d->kind == GC_DIAG_SCALE || d->kind == GC_DIAG_LOSS_SCALE
+	    || d->kind == GC_DIAG_REGULARIZATION)
 		rc |= add_double(obj, "factor", d->factor);
 	if (d->kind == GC_DIAG_ENTRY_LAYER)
 		rc |= add_item(obj, "layer", cJSON_CreateNumber(d->layer));
@@ -756,12 +757,14 @@ static int read_diagnosis(gc_jctx *j, const cJSON *node, gc_diagnosis *d)
 		return GC_EINVAL;
 	if (gc_diag_kind_parse(kind, &d->kind) != GC_OK) {
 		gc_jpath_push_key(&j->path, "kind");
-		return gc_jfail(j, "expected \"scale\", \"sign\", \"zero\", \"transpose\" or "
-		                "\"entry_layer\", got \"%s\"", kind);
+		return gc_jfail(j, "expected \"scale\", \"sign\", \"zero\", \"transpose\", "
+		                "\"entry_layer\", \"regularization\", \"loss_scale\", "
+		                "\"precision\" or \"weight_product\", got \"%s\"", kind);
 	}
 	snprintf(d->tensor, sizeof d->tensor, "%s", tensor);
 	snprintf(d->detail, sizeof d->detail, "%s", detail);
-	if (d->kind == GC_DIAG_SCALE)
+	if (d->kind == GC_DIAG_SCALE || d->kind == GC_DIAG_LOSS_SCALE
+	    || d->kind == GC_DIAG_REGULARIZATION)
 		rc = get_nullable(j, node, "factor", NAN, &d->factor);
 	if (d->kind == GC_DIAG_ENTRY_LAYER && (rc = get_integer(j, node, "layer", 0, 1e6, &layer)) == GC_OK)
 		d->layer = (int)layer;

@@ -7,6 +7,7 @@
 #include "fileio.h"
 #include "gradfile.h"
 #include "jsonutil.h"
+#include "loss.h"
 #include "model.h"
 #include "net.h"
 #include "report_common.h"
@@ -178,24 +179,30 @@ static int near(double x, double k)
 static const char *ratio_reason(const gc_case *c, double r, char *buf, size_t size)
 {
 	size_t B = c->batch, m = c->sizes[c->n_layers];
-	const char *red = gc_reduction_name(c->reduction);
+	gc_reduction rd = c->reduction_given ? c->reduction : gc_loss_default_reduction(c->loss);
+	const char *red = gc_reduction_name(rd);
+	/* only the factors the case's reduction can explain: summing over what it
+	 * averages, or averaging over what it sums */
+	int by_b = rd != GC_RED_SUM, by_m = rd == GC_RED_MEAN;
 	struct { double k; int usable; const char *fmt; size_t n; } known[] = {
-		{ (double)m, m > 1, "does your code sum over the %zu outputs where the case "
-		  "says reduction \"%s\"?", m },
-		{ (double)B, B > 1, "does your code sum over the %zu samples where the case "
-		  "says reduction \"%s\"?", B },
-		{ (double)B * (double)m, B > 1 && m > 1, "does your code sum over all %zu values "
-		  "where the case says reduction \"%s\"?", B * m },
-		{ 1.0 / (double)m, m > 1, "does your code average over the %zu outputs where the "
+		{ (double)m, m > 1 && by_m, "does your code sum over the %zu outputs where the "
 		  "case says reduction \"%s\"?", m },
-		{ 1.0 / (double)B, B > 1, "does your code average over the %zu samples where the "
+		{ (double)B, B > 1 && by_b, "does your code sum over the %zu samples where the "
 		  "case says reduction \"%s\"?", B },
-		{ 1.0 / ((double)B * (double)m), B > 1 && m > 1, "does your code average over "
+		{ (double)B * (double)m, B > 1 && m > 1 && by_b && by_m, "does your code sum over "
 		  "all %zu values where the case says reduction \"%s\"?", B * m },
-		{ 2.0, 1, "is the loss's 1/2 missing from your code (the case's loss is %s"
-		  "half_sse, reduction \"%s\")?", 0 },
+		{ 1.0 / (double)m, m > 1 && !by_m, "does your code average over the %zu outputs "
+		  "where the case says reduction \"%s\"?", m },
+		{ 1.0 / (double)B, B > 1 && !by_b, "does your code average over the %zu samples "
+		  "where the case says reduction \"%s\"?", B },
+		{ 1.0 / ((double)B * (double)m), B > 1 && m > 1 && !by_b && !by_m, "does your code "
+		  "average over all %zu values where the case says reduction \"%s\"?", B * m },
+		{ 2.0, c->loss == GC_LOSS_HALF_SSE, "is the loss's 1/2 missing from your code "
+		  "(the case's loss is half_sse, reduction \"%s\")?", 0 },
+		{ 2.0, c->loss != GC_LOSS_HALF_SSE, "a factor 2: does the case state your code's "
+		  "loss and reduction (\"%s\")?", 0 },
 		{ 0.5, 1, "does your code halve a loss the case does not (use half_sse, or a "
-		  "\"regularization\" with \"half\")?%.0s%.0s", 0 },
+		  "\"regularization\" with \"half\")?%.0s", 0 },
 	};
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
 		if (!known[i].usable || !near(r, known[i].k))
@@ -203,8 +210,7 @@ static const char *ratio_reason(const gc_case *c, double r, char *buf, size_t si
 		if (known[i].n)
 			snprintf(buf, size, known[i].fmt, known[i].n, red);
 		else
-			snprintf(buf, size, known[i].fmt, c->loss == GC_LOSS_HALF_SSE ? "" : "not ",
-			         red);
+			snprintf(buf, size, known[i].fmt, red);
 		return buf;
 	}
 	return NULL;

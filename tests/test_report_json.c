@@ -189,7 +189,7 @@ START_TEST(test_malformed_refused)
 	        "cases[0].status: expected \"pass\", \"fail\" or \"error\", got \"FAIL\"");
 	refused("\"kind\":\t\"sign\"", "\"kind\":\t\"flip\"",
 	        "cases[0].diagnoses[0].kind: expected \"scale\", \"sign\", \"zero\", "
-	        "\"transpose\" or \"entry_layer\", got \"flip\"");
+	        "\"transpose\", \"entry_layer\", \"regularization\", \"loss_scale\", \"precision\" or \"weight_product\", got \"flip\"");
 	refused("\"flat\":\t5", "\"flat\":\t9",
 	        "cases[0].tensors[1].worst[0].flat: expected an integer from 4 to 5, got 9");
 	refused("\"checked\":\t4,", "\"checked\":\t-4,",
