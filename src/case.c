@@ -18,6 +18,7 @@
  *     one-hot; binary_cross_entropy gsl_rng_uniform_int(r, 2) in {0, 1}; logistic
  *     2 * gsl_rng_uniform_int(r, 2) - 1 in {-1, +1}; otherwise gsl_ran_gaussian(r, 1).
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1243,4 +1244,32 @@ char *gc_case_resolve(const gc_case *c)
 out:
 	cJSON_Delete(doc);
 	return text;
+}
+
+/* FNV-1a, 64 bits, of n bytes at p continuing from h. */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	for (const unsigned char *b = p; n-- > 0; b++)
+		h = (h ^ *b) * 1099511628211ULL;
+	return h;
+}
+
+int gc_case_digest(const gc_case *c, char out[GC_CASE_DIGEST_LEN + 1])
+{
+	char *text = cJSON_PrintUnformatted(c->json);
+	uint64_t h = 14695981039346656037ULL;
+
+	if (!text)
+		return GC_ENOMEM;
+	/* the file as parsed, then the numbers resolve writes, as the bits they hold */
+	h = fnv1a(h, text, strlen(text));
+	cJSON_free(text);
+	if (c->theta)
+		h = fnv1a(h, c->theta, c->n_params * sizeof *c->theta);
+	if (c->inputs)
+		h = fnv1a(h, c->inputs, c->batch * c->sizes[0] * sizeof *c->inputs);
+	if (c->targets)
+		h = fnv1a(h, c->targets, c->batch * c->sizes[c->n_layers] * sizeof *c->targets);
+	snprintf(out, GC_CASE_DIGEST_LEN + 1, "%016" PRIx64, h);
+	return GC_OK;
 }

@@ -120,6 +120,14 @@ void gc_case_free(gc_case *c);
  * string (free with cJSON_free) or NULL when out of memory. */
 char *gc_case_resolve(const gc_case *c);
 
+/* The digest of the case's resolved content, expect included (README "Reports"): 16
+ * lowercase hex digits of FNV-1a 64 over the file as parsed (written without spaces)
+ * and the bits of the parameters, inputs and targets it resolved to, so that shards run
+ * on different case contents are told apart (a check against mistakes, not against
+ * forgery).  GC_OK or GC_ENOMEM. */
+#define GC_CASE_DIGEST_LEN 16
+int gc_case_digest(const gc_case *c, char out[GC_CASE_DIGEST_LEN + 1]);
+
 /* Offsets of W_k and b_k (k from 1) in theta, and the shape of W_k in the layout. */
 size_t gc_case_weight_offset(const gc_case *c, size_t k);
 size_t gc_case_bias_offset(const gc_case *c, size_t k);

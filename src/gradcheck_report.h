@@ -26,6 +26,9 @@ typedef struct gc_case_report {
 	const gc_result *result;        /* NULL when the case had an error */
 	const char *const *notes;       /* other reasons the case failed ("expect: loss ...") */
 	size_t n_notes;
+	const char *digest;     /* a sharded run: the digest of the case's resolved content,
+	                           which `merge` compares between shards (README "Reports");
+	                           otherwise NULL */
 } gc_case_report;
 
 /* "pass", "fail", "error" as in JSON and HTML reports; the label "PASS", "FAIL", "ERROR"

@@ -169,6 +169,15 @@ static int same_run(gc_shard *ref, gc_shard *s)
 			return gc_jfail(j, "case \"%s\", but %s has \"%s\" here: not shards of the "
 			                "same run", b, ref->path, a);
 		}
+		a = ref->rep.cases[i].digest;
+		b = s->rep.cases[i].digest;
+		if (a && b && strcmp(a, b) != 0) {
+			gc_jpath_push_index(&j->path, i);
+			gc_jpath_push_key(&j->path, "digest");
+			return gc_jfail(j, "case \"%s\" has digest %s, but %s has %s: the shards ran "
+			                "different contents of the case", s->rep.cases[i].name, b,
+			                ref->path, a);
+		}
 	}
 	return GC_OK;
 }

@@ -290,6 +290,8 @@ static cJSON *case_node(const gc_case_report *c, const gc_options *o)
 	} else {
 		rc |= add_size(obj, "params", c->n_params);
 		rc |= add_double(obj, "loss", c->loss);
+		if (c->digest)
+			rc |= add_string(obj, "digest", c->digest);
 	}
 	rc |= add_result(obj, c->status == GC_CASE_ERROR ? NULL : c->result, o);
 	rc |= add_item(obj, "notes", notes);
@@ -854,6 +856,24 @@ static int read_notes(gc_jctx *j, const cJSON *c, gc_case_report *cr)
 	return GC_OK;
 }
 
+/* A case's digest: 16 lowercase hex digits (case.h, gc_case_digest). */
+static int read_digest(gc_jctx *j, const cJSON *c, const char **out)
+{
+	const char *s = get_string(j, c, "digest");
+	size_t n = 0;
+
+	if (!s)
+		return GC_EINVAL;
+	while (n < 17 && ((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+		n++;
+	if (n != 16 || s[n]) {
+		gc_jpath_push_key(&j->path, "digest");
+		return gc_jfail(j, "expected 16 hexadecimal digits, got \"%s\"", s);
+	}
+	*out = s;
+	return GC_OK;
+}
+
 static int read_case(gc_jctx *j, const cJSON *c, const gc_options *o, gc_case_report *cr)
 {
 	const char *status;
@@ -877,6 +897,8 @@ static int read_case(gc_jctx *j, const cJSON *c, const gc_options *o, gc_case_re
 	    (rc = get_nullable(j, c, "loss", NAN, &cr->loss)))
 		return rc;
 	cr->n_params = (size_t)n;
+	if (cJSON_GetObjectItemCaseSensitive(c, "digest") && (rc = read_digest(j, c, &cr->digest)))
+		return rc;
 	if (!cJSON_GetObjectItemCaseSensitive(c, "atol_used"))
 		return GC_OK;           /* written without a result */
 	if (!(r = calloc(1, sizeof *r)))

@@ -446,6 +446,7 @@ static void finish_report(gc_case_outcome *out, const gc_case *c, double loss)
 	r->n_notes = out->n_notes;
 	r->n_params = c ? c->n_params : 0;
 	r->loss = loss;
+	r->digest = out->digest[0] ? out->digest : NULL;
 	if (out->error)
 		r->status = GC_CASE_ERROR;
 	else if ((out->result && out->result->failed) || out->n_notes > 0)
@@ -472,6 +473,9 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 		goto out;
 	}
 	out->used = case_options(ro, c);
+	/* shards name what they ran, so that merge refuses shards of different contents */
+	if (out->used.shard_count > 1 && (rc = gc_case_digest(c, out->digest)) != GC_OK)
+		goto out;
 	if (!(out->name = strdup(c->name)) ||
 	    !(grad = malloc(c->n_params * sizeof *grad)) ||
 	    !(transposed = calloc(c->n_tensors, 1))) {

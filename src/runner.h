@@ -34,6 +34,7 @@ typedef struct gc_case_outcome {
 	gc_options used;        /* the options after the case's overrides */
 	char *kept_record;      /* --record left this different file alone (no --force) */
 	struct gc_model *model; /* --model: what the program announced (tensor names); or NULL */
+	char digest[GC_CASE_DIGEST_LEN + 1];   /* sharded runs: gc_case_digest; else empty */
 } gc_case_outcome;
 
 /* Checks the case at path.  Every problem with the case or the implementation

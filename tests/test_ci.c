@@ -216,6 +216,41 @@ START_TEST(test_shards_merge_to_whole)
 }
 END_TEST
 
+/* Shards run on different contents of a case (a target, or only its expect block,
+ * changed between the runs) are refused by merge: exit 2, the digests named. */
+START_TEST(test_merge_refuses_changed_case)
+{
+	static const char *const edits[][2] = {
+		{ "[0.9, 0.97]", "[0.8, 0.97]" },               /* what the program sees */
+		{ "\"tolerance\": 1e-10", "\"tolerance\": 1e-9" },  /* only gradcheck reads */
+	};
+
+	for (size_t e = 0; e < 2; e++) {
+		char *dir = make_temp_dir(), cmd[1024];
+		snprintf(cmd, sizeof cmd, "cp cases/act_tanh.json %s/tanh.json", dir);
+		ck_assert_int_eq(system(cmd), 0);
+		cli_run r = cli_gradcheck("--shard 1/2 --format json -o %s/s1.json %s/tanh.json",
+		                          dir, dir);
+		ck_assert_int_eq(r.status, 0);
+		cli_free(&r);
+		edit_file(dir, "tanh.json", edits[e][0], edits[e][1]);
+		r = cli_gradcheck("--shard 2/2 --format json -o %s/s2.json %s/tanh.json", dir, dir);
+		ck_assert_int_le(r.status, 1);
+		cli_free(&r);
+		r = cli_gradcheck("merge -o %s/merged.json %s/s1.json %s/s2.json", dir, dir, dir);
+		ck_assert_int_eq(r.status, 2);
+		ck_assert_msg(strstr(r.err, "/s2.json:") && strstr(r.err, ": cases[0].digest: case "
+		              "\"tanh\" has digest ") && strstr(r.err, ": the shards ran different "
+		              "contents of the case\n"), "%s", r.err);
+		cli_free(&r);
+		snprintf(cmd, sizeof cmd, "test ! -e %s/merged.json", dir);
+		ck_assert_int_eq(system(cmd), 0);
+		remove_dir(dir);
+		free(dir);
+	}
+}
+END_TEST
+
 START_TEST(test_every_format_on_the_demo)
 {
 	static const char *const formats[] = {"text", "json", "junit", "tap", "html"};
@@ -251,6 +286,7 @@ static Suite *ci_suite(void)
 	tcase_add_test(tc, test_killed_run_keeps_old_report);
 	tcase_add_test(tc, test_output_file_and_summary);
 	tcase_add_test(tc, test_shards_merge_to_whole);
+	tcase_add_test(tc, test_merge_refuses_changed_case);
 	tcase_add_test(tc, test_every_format_on_the_demo);
 	suite_add_tcase(s, tc);
 	return s;

@@ -134,19 +134,27 @@ static const char *const a_notes[] = { "expect: loss 0.3 differs from 0.4" };
 #define C_ERROR "exec: the program exited with status 3"
 
 /* The cases of shard k (0: the unsharded run); free the results with free_run. */
+#define DIGEST_A "0123456789abcdef"
+#define DIGEST_B "fedcba9876543210"
+#define DIGEST_C "00000000000000c0"
+
 static void make_run(unsigned k, gc_case_report c[3])
 {
 	gc_result *a = build(a_tensors, 4, A_N, a_element, k);
 	gc_result *b = build(b_tensors, 1, B_N, b_element, k);
 
-	c[0] = (gc_case_report){ "A", GC_CASE_FAIL, NULL, A_N, 0.1 + 0.2, a, a_notes, 1 };
-	c[1] = (gc_case_report){ "B", GC_CASE_PASS, NULL, B_N, 1.5, b, NULL, 0 };
+	/* shards carry each case's digest; the unsharded run (k = 0) does not */
+	c[0] = (gc_case_report){ "A", GC_CASE_FAIL, NULL, A_N, 0.1 + 0.2, a, a_notes, 1,
+	                         k ? DIGEST_A : NULL };
+	c[1] = (gc_case_report){ "B", GC_CASE_PASS, NULL, B_N, 1.5, b, NULL, 0,
+	                         k ? DIGEST_B : NULL };
 	/* C failed to run in shard 2 (and so in the unsharded run); other shards ran it */
 	if (k == 0 || k == 2)
-		c[2] = (gc_case_report){ "C", GC_CASE_ERROR, C_ERROR, 0, 0, NULL, NULL, 0 };
+		c[2] = (gc_case_report){ "C", GC_CASE_ERROR, C_ERROR, 0, 0, NULL, NULL, 0, NULL };
 	else
 		c[2] = (gc_case_report){ "C", GC_CASE_PASS, NULL, B_N, 2.0,
-		                         build(b_tensors, 1, B_N, b_element, k), NULL, 0 };
+		                         build(b_tensors, 1, B_N, b_element, k), NULL, 0,
+		                         DIGEST_C };
 }
 
 static void free_run(gc_case_report *c, size_t n)
@@ -398,7 +406,7 @@ START_TEST(fast_merged_equals_unsharded)
 
 	for (unsigned k = 0; k <= SHARDS; k++) {
 		gc_result *r = fast_result(k);
-		gc_case_report c = { "F", GC_CASE_FAIL, NULL, 9, 0.5, r, NULL, 0 };
+		gc_case_report c = { "F", GC_CASE_FAIL, NULL, 9, 0.5, r, NULL, 0, NULL };
 		make_options(&o, k);
 		o.fast = 1;
 		o.seed = 42;
@@ -472,6 +480,31 @@ START_TEST(different_cases)
 	c[1].name = "renamed";
 	write_report(paths[4], c, 3, &o);
 	expect_failure(p, 3, paths[4], "cases[1].name: case \"renamed\", but");
+	free_run(c, 3);
+}
+END_TEST
+
+/* Shard 3 ran another content of case B (same name, same layout): refused. */
+START_TEST(different_contents)
+{
+	gc_case_report c[3];
+	gc_options o;
+
+	make_run(3, c);
+	make_options(&o, 3);
+	c[1].digest = "fedcba9876543211";
+	snprintf(paths[4], sizeof paths[4], "%s/content.json", dir);
+	write_report(paths[4], c, 3, &o);
+	const char *p[] = { paths[1], paths[2], paths[4] };
+	expect_failure(p, 3, paths[4], "cases[1].digest: case \"B\" has digest "
+	               "fedcba9876543211, but ");
+	expect_failure(p, 3, paths[4], " has fedcba9876543210: the shards ran different "
+	               "contents of the case");
+	/* a digest that is not 16 hex digits is refused when read */
+	c[1].digest = "FEDCBA9876543210";
+	write_report(paths[4], c, 3, &o);
+	expect_failure(p, 3, paths[4], "cases[1].digest: expected 16 hexadecimal digits, got "
+	               "\"FEDCBA9876543210\"");
 	free_run(c, 3);
 }
 END_TEST
@@ -596,6 +629,7 @@ Suite *merge_suite(void)
 	tcase_add_test(tc, duplicate_shard);
 	tcase_add_test(tc, unsharded_input);
 	tcase_add_test(tc, different_cases);
+	tcase_add_test(tc, different_contents);
 	tcase_add_test(tc, different_options);
 	tcase_add_test(tc, mixed_shard_counts);
 	tcase_add_test(tc, overlapping_elements);

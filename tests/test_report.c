@@ -64,10 +64,10 @@ static gc_case_report cases[4];
 static void setup(void)
 {
 	cases[0] = (gc_case_report){ "tiny # SKIP", GC_CASE_PASS, NULL, 2, 0.1 + 0.2, &tiny_r,
-	                             NULL, 0 };
-	cases[1] = (gc_case_report){ "scaled", GC_CASE_FAIL, NULL, 7, 0.25, &sc_r, sc_notes, 1 };
-	cases[2] = (gc_case_report){ ESCAPE_NAME, GC_CASE_ERROR, ERROR_MSG, 0, 0, NULL, NULL, 0 };
-	cases[3] = (gc_case_report){ "nan", GC_CASE_FAIL, NULL, 2, 1.0, &nan_r, NULL, 0 };
+	                             NULL, 0, NULL };
+	cases[1] = (gc_case_report){ "scaled", GC_CASE_FAIL, NULL, 7, 0.25, &sc_r, sc_notes, 1, NULL };
+	cases[2] = (gc_case_report){ ESCAPE_NAME, GC_CASE_ERROR, ERROR_MSG, 0, 0, NULL, NULL, 0, NULL };
+	cases[3] = (gc_case_report){ "nan", GC_CASE_FAIL, NULL, 2, 1.0, &nan_r, NULL, 0, NULL };
 }
 
 static char *write_mem(gc_format format, const gc_options *o)

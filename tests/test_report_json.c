@@ -95,7 +95,7 @@ static void structs_round_trip(const gc_case_report *cases, size_t n, const gc_o
 
 /* Every field the writer writes, each with a value other than its default, so a field
  * the reader skipped would be written again as its default and the bytes would differ:
- * every verdict, est_err, non-finite values (null), scale and entry_layer diagnoses,
+ * every verdict, est_err, non-finite values (null), digests, scale and entry_layer diagnoses,
  * batch and outputs, notes, an error message with a byte that is not UTF-8, a NaN loss,
  * a case without a result, a seed above 2^53, a shard (elements listed), five-point,
  * --sample, --show all; then a --fast report with direction and element tensors. */
@@ -129,10 +129,11 @@ START_TEST(test_every_field_round_trip)
 	                .atol_used = 1e-300, .rtol_used = 2e-7, .batch = 4, .outputs = 3,
 	                .unreliable = 1 };
 	gc_case_report cases[4] = {
-		{ "full", GC_CASE_FAIL, NULL, 7, 2.5e-20, &r, notes, 2 },
-		{ "broken", GC_CASE_ERROR, "cases/broken.json:3:7: bad \xff byte", 0, 0, NULL, NULL, 0 },
-		{ "nan-loss", GC_CASE_PASS, NULL, 7, NAN, &r, NULL, 0 },
-		{ "no-result", GC_CASE_PASS, NULL, 3, -1e12, NULL, notes + 1, 1 },
+		{ "full", GC_CASE_FAIL, NULL, 7, 2.5e-20, &r, notes, 2, "0123456789abcdef" },
+		{ "broken", GC_CASE_ERROR, "cases/broken.json:3:7: bad \xff byte", 0, 0, NULL, NULL, 0,
+		  NULL },
+		{ "nan-loss", GC_CASE_PASS, NULL, 7, NAN, &r, NULL, 0, "fedcba9876543210" },
+		{ "no-result", GC_CASE_PASS, NULL, 3, -1e12, NULL, notes + 1, 1, NULL },
 	};
 	gc_options o;
 
