@@ -39,3 +39,22 @@ $(B)/tests/bin/gradcheck-mpi: $(MPI_OBJ) $(LIB)
 
 .PHONY: FORCE
 FORCE:
+
+# make bench: also the MPI part (tests/bench/mpi_bench.sh, README "On a cluster") when
+# Open MPI is installed: np 2 against the plain program on this machine, and the model of
+# a 1M-parameter --model check on 1, 8 and 64 nodes from measured costs; SKIP otherwise.
+# The plain side is $(MPI_BENCH_PLAIN), MPI-free whatever MPI= says.
+MPI_BENCH_PLAIN = $(B)/tests/bin/gradcheck-plain
+
+.PHONY: bench-mpi
+bench: bench-mpi
+bench-mpi: deps-bench
+	@if [ -n "$(MPI_FOUND)" ]; then \
+	  $(MAKE) --no-print-directory $(MPI_BENCH_PLAIN) $(B)/tests/bin/gradcheck-mpi && \
+	  sh tests/bench/mpi_bench.sh $(MPI_BENCH_PLAIN) $(B)/tests/bin/gradcheck-mpi $(BENCH_PYTHON) \
+	    $(filter --quick,$(BENCH_ARGS)); \
+	else echo "SKIP MPI bench: Open MPI is not installed (make deps MPI=1 installs it)"; fi
+
+$(MPI_BENCH_PLAIN): $(B)/obj/main.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)/obj/main.o $(LIB) $(DEP_LIBS)
