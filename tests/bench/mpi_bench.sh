@@ -93,6 +93,8 @@ echo "  mpirun -np 2, 1 thread     $(column 5 %.2f) s   efficiency $(column 10 %
 echo "                                                CPU $(column 6 %.2f) s = $(column 12 %.2f) x plain's"
 echo "  mpirun start-up (np 2)     $(column 7 %.2f) s   CPU $(column 8 %.2f) s"
 echo "  np 2 over 2 threads        $(column 11 %.2f); every np 2 report byte-identical to the plain one"
+echo "  load average (1, 5, 15 min) $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) processors: wall times and"
+echo "  efficiencies are this machine's share at the time; CPU times hardly depend on it"
 mpirun_start=$(awk '{ print $7 }' "$tmp/rounds" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 
 cmd="$python tests/bench/model_mlp.py $model"
