@@ -232,6 +232,107 @@ static const char *reg_reason(const gc_case *c, double k)
 	return NULL;
 }
 
+/* A coefficient k of a tensor as a multiple of the case's lambda that code would
+ * write ("2λ", "λ/5"), in buf; or k itself. */
+static const char *lambda_form(const gc_case *c, double k, char *buf, size_t size)
+{
+	double lam = c->reg.l2, D = c->reg.divide_by, B = (double)c->batch;
+	struct { double f; int usable; const char *fmt; double n; } forms[] = {
+		{ 2, 1, "2\xce\xbb", 0 }, { 1, 1, "\xce\xbb", 0 }, { 0.5, 1, "\xce\xbb/2", 0 },
+		{ 2 / D, D != 1, "2\xce\xbb/%.15g", D }, { 1 / D, D != 1, "\xce\xbb/%.15g", D },
+		{ 0.5 / D, D != 1, "\xce\xbb/(2\xc2\xb7%.15g)", D },
+		{ 2 / B, B > 1 && D != B, "2\xce\xbb/%.15g", B },
+		{ 1 / B, B > 1 && D != B, "\xce\xbb/%.15g", B },
+		{ 0.5 / B, B > 1 && D != B, "\xce\xbb/(2\xc2\xb7%.15g)", B },
+	};
+	for (size_t i = 0; lam > 0 && i < sizeof forms / sizeof forms[0]; i++)
+		if (forms[i].usable && near(k, forms[i].f * lam)) {
+			snprintf(buf, size, forms[i].fmt, forms[i].n);
+			return buf;
+		}
+	snprintf(buf, size, "%.4g", k);
+	return buf;
+}
+
+/* Rewrites each regularization diagnosis with the case's own term (README
+ * "Conventions"): what the case's L2 term's gradient is and what the gradient under
+ * test adds instead, in multiples of the case's lambda. */
+static void explain_regularization(gc_result *r, const gc_case *c)
+{
+	const gc_regularization *g = &c->reg;
+
+	for (size_t i = 0; i < r->n_diagnoses; i++) {
+		gc_diagnosis *d = &r->diagnoses[i];
+		const gc_tensor *t = NULL;
+		char want[64], got[64], term[96];
+		if (d->kind != GC_DIAG_REGULARIZATION || g->l1 > 0)
+			continue;
+		for (size_t k = 0; k < c->n_tensors; k++)
+			if (strcmp(c->tensors[k].name, d->tensor) == 0)
+				t = &c->tensors[k];
+		if (!t)
+			continue;
+		int covered = t->matrix || g->biases;
+		double k_case = covered ? g->l2 * (g->half ? 1 : 2) / g->divide_by : 0;
+		double k_yours = k_case + d->factor;
+		if (g->l2 == 0) {
+			snprintf(d->detail, sizeof d->detail, "%s's gradient is the true one plus "
+			         "%.4g \xc3\x97 %s: your code adds a regularization term the case does "
+			         "not state; if it is meant, state it: \"regularization\": {\"l2\": "
+			         "%.4g} (or {\"l2\": %.4g, \"half\": true})%s", d->tensor, d->factor,
+			         d->tensor, d->factor / 2, d->factor,
+			         t->matrix ? "" : ", with \"biases\": true");
+			continue;
+		}
+		if (!covered) {
+			snprintf(d->detail, sizeof d->detail, "%s's gradient is the true one plus "
+			         "%.4g \xc3\x97 %s: the case's regularization leaves the biases out "
+			         "(\"biases\": false), your code regularizes %s too", d->tensor,
+			         d->factor, d->tensor, d->tensor);
+			continue;
+		}
+		if (g->divide_by_kind == 0)
+			snprintf(term, sizeof term, "%s\xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2",
+			         g->half ? "\xc2\xbd" : "");
+		else
+			snprintf(term, sizeof term, "\xce\xbb/%s%.15g%s\xc2\xb7\xce\xa3w\xc2\xb2",
+			         g->half ? "(2\xc2\xb7" : "", g->divide_by, g->half ? ")" : "");
+		const char *hint = "";
+		char yours[160];
+		if (fabs(k_yours) <= 1e-6 * k_case)
+			snprintf(yours, sizeof yours, "nothing");
+		else
+			snprintf(yours, sizeof yours, "%s\xc2\xb7%s = %.4g\xc2\xb7%s",
+			         lambda_form(c, k_yours, got, sizeof got), d->tensor, k_yours, d->tensor);
+		if (fabs(k_yours) <= 1e-6 * k_case)
+			hint = t->matrix ? ": does your code leave the term out of the gradient?"
+			     : ": does your code leave the biases out (the case says \"biases\": true)?";
+		else if (near(k_yours, 2 * k_case))
+			hint = ": the gradient of \xc2\xbd\xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 is "
+			       "\xce\xbbw, of \xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 2\xce\xbbw";
+		else if (near(k_yours, k_case / 2))
+			hint = ": the gradient of \xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 is 2\xce\xbbw "
+			       "(is the 2 missing?)";
+		else if (g->divide_by != 1 && near(k_yours, k_case * g->divide_by))
+			hint = ": is the case's \"divide_by\" missing from your gradient?";
+		else if (c->batch > 1 && g->divide_by != (double)c->batch
+		         && near(k_yours, k_case * g->divide_by / (double)c->batch))
+			hint = ": your code divides by the batch size where the case says "
+			       "\"divide_by\"";
+		/* a detail too long for the buffer ends cut, as every detail does */
+		int len = snprintf(d->detail, sizeof d->detail, "%s's gradient is the true one plus %.4g "
+		         "\xc3\x97 %s: the case's L2 term %s (\xce\xbb = %.15g%s) has the gradient "
+		         "%s\xc2\xb7%s = %.4g\xc2\xb7%s, yours adds %s%s",
+		         d->tensor, d->factor, d->tensor, term, g->l2,
+		         g->biases ? ", biases included" : "",
+		         lambda_form(c, k_case, want, sizeof want), d->tensor, k_case, d->tensor,
+		         yours, hint);
+		if (len < 0)
+			snprintf(d->detail, sizeof d->detail, "%s: a regularization term's gradient "
+			         "is off", d->tensor);
+	}
+}
+
 /* Compares the loss a gradient file reports with gradcheck's (README
  * "Conventions"): a note naming the ratio, or the difference, and what it suggests. */
 static int check_program_loss(gc_case_outcome *out, const gc_case *c, const gc_net *net,
@@ -523,6 +624,7 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 		rc = case_error(out, GC_EINVAL, &err);
 		goto out;
 	}
+	explain_regularization(out->result, c);
 	if ((rc = note_transposed(out, c, transposed)) != GC_OK ||
 	    (has_loss && (ro->exec_cmd || ro->grad_path)
 	     && (rc = check_program_loss(out, c, net, their_loss)) != GC_OK) ||

@@ -125,19 +125,51 @@ END_TEST
 
 /* ---- the example programs --------------------------------------------------------
  * c: the coefficient of the bug's a - n = c W, worked out from each program's bug. */
-static const struct { const char *prog, *name; double c; int with_biases; } progs[] = {
+static const struct {
+	const char *prog, *name;
+	double c;
+	int with_biases;
+	const char *w1;         /* W1's diagnosis, in the case's own lambda */
+} progs[] = {
 	/* lmbda/m instead of lmbda/n: 5/3 - 5/50000 */
-	{ "nielsen_network2.py", "nielsen_network2", 5.0 / 3 - 5.0 / 50000, 0 },
+	{ "nielsen_network2.py", "nielsen_network2", 5.0 / 3 - 5.0 / 50000, 0,
+	  "W1's gradient is the true one plus 1.667 \xc3\x97 W1: the case's L2 term "
+	  "\xce\xbb/(2\xc2\xb7" "50000)\xc2\xb7\xce\xa3w\xc2\xb2 (\xce\xbb = 5) has the "
+	  "gradient \xce\xbb/50000\xc2\xb7W1 = 0.0001\xc2\xb7W1, yours adds \xce\xbb/3\xc2\xb7W1 "
+	  "= 1.667\xc2\xb7W1: your code divides by the batch size where the case says "
+	  "\"divide_by\"" },
 	/* reg W where the gradient of reg W^2 is 2 reg W */
-	{ "cs231n_two_layer.py", "cs231n_two_layer", -0.1, 0 },
+	{ "cs231n_two_layer.py", "cs231n_two_layer", -0.1, 0,
+	  "W1's gradient is the true one plus -0.1 \xc3\x97 W1: the case's L2 term "
+	  "\xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 (\xce\xbb = 0.1) has the gradient "
+	  "2\xce\xbb\xc2\xb7W1 = 0.2\xc2\xb7W1, yours adds \xce\xbb\xc2\xb7W1 = 0.1\xc2\xb7W1: "
+	  "the gradient of \xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 is 2\xce\xbbw (is the 2 missing?)" },
 	/* 2 reg W where the gradient of 0.5 reg W^2 is reg W */
-	{ "cs231n_two_layer.py --half", "cs231n_two_layer_half", 0.1, 0 },
+	{ "cs231n_two_layer.py --half", "cs231n_two_layer_half", 0.1, 0,
+	  "W1's gradient is the true one plus 0.1 \xc3\x97 W1: the case's L2 term "
+	  "\xc2\xbd\xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 (\xce\xbb = 0.1) has the gradient "
+	  "\xce\xbb\xc2\xb7W1 = 0.1\xc2\xb7W1, yours adds 2\xce\xbb\xc2\xb7W1 = 0.2\xc2\xb7W1: "
+	  "the gradient of \xc2\xbd\xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 is \xce\xbbw, of "
+	  "\xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 2\xce\xbbw" },
 	/* lambd W instead of lambd/m W, m = 5 */
-	{ "ng_regularized.py", "ng_regularized", 0.7 - 0.7 / 5, 0 },
+	{ "ng_regularized.py", "ng_regularized", 0.7 - 0.7 / 5, 0,
+	  "W1's gradient is the true one plus 0.56 \xc3\x97 W1: the case's L2 term "
+	  "\xce\xbb/(2\xc2\xb7" "5)\xc2\xb7\xce\xa3w\xc2\xb2 (\xce\xbb = 0.7) has the gradient "
+	  "\xce\xbb/5\xc2\xb7W1 = 0.14\xc2\xb7W1, yours adds \xce\xbb\xc2\xb7W1 = 0.7\xc2\xb7W1: "
+	  "is the case's \"divide_by\" missing from your gradient?" },
 	/* lambda W outside the 1/N, N = 4 */
-	{ "half_inside_mean.py", "half_inside_mean", 0.3 - 0.3 / 4, 0 },
+	{ "half_inside_mean.py", "half_inside_mean", 0.3 - 0.3 / 4, 0,
+	  "W1's gradient is the true one plus 0.225 \xc3\x97 W1: the case's L2 term "
+	  "\xce\xbb/(2\xc2\xb7" "4)\xc2\xb7\xce\xa3w\xc2\xb2 (\xce\xbb = 0.3) has the gradient "
+	  "\xce\xbb/4\xc2\xb7W1 = 0.075\xc2\xb7W1, yours adds \xce\xbb\xc2\xb7W1 = 0.3\xc2\xb7W1: "
+	  "is the case's \"divide_by\" missing from your gradient?" },
 	/* alpha p instead of 2 alpha p, biases too */
-	{ "micrograd_svm.py", "micrograd_svm", -0.01, 1 },
+	{ "micrograd_svm.py", "micrograd_svm", -0.01, 1,
+	  "W1's gradient is the true one plus -0.01 \xc3\x97 W1: the case's L2 term "
+	  "\xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 (\xce\xbb = 0.01, biases included) has the "
+	  "gradient 2\xce\xbb\xc2\xb7W1 = 0.02\xc2\xb7W1, yours adds \xce\xbb\xc2\xb7W1 = "
+	  "0.01\xc2\xb7W1: the gradient of \xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 is 2\xce\xbbw "
+	  "(is the 2 missing?)" },
 };
 
 START_TEST(test_program_passes)
@@ -184,6 +216,8 @@ START_TEST(test_program_bug)
 		const char *tensor = cJSON_GetObjectItem(d, "tensor")->valuestring;
 		ck_assert_msg(strcmp(kind, "regularization") == 0, "%s: diagnosis %s: %s",
 		              progs[_i].name, kind, cJSON_GetObjectItem(d, "detail")->valuestring);
+		if (strcmp(tensor, "W1") == 0)
+			ck_assert_str_eq(cJSON_GetObjectItem(d, "detail")->valuestring, progs[_i].w1);
 		/* it names a failing tensor */
 		cJSON_ArrayForEach(t, cJSON_GetObjectItem(c, "tensors"))
 			if (strcmp(cJSON_GetObjectItem(t, "name")->valuestring, tensor) == 0)
@@ -195,6 +229,33 @@ START_TEST(test_program_bug)
 	ck_assert_uint_eq(n, failing);
 	ck_assert_uint_ge(n, weights);
 	cJSON_Delete(report);
+	cli_free(&r);
+}
+END_TEST
+
+/* A gradient with the term lambda/(2N) sum p^2 over every parameter (lambda = 0.3,
+ * N = 4: 0.075 p), checked against the case without the term and against the case
+ * that leaves the biases out: the diagnosis says what the case does not state. */
+START_TEST(test_unstated_regularization)
+{
+	cli_run r = cli_gradcheck("--grad tests/data/conventions/all_params.grad.json "
+	                          "tests/data/conventions/unstated.json");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.out, "diagnosis (regularization): W1's gradient is the "
+	                             "true one plus 0.075 \xc3\x97 W1: your code adds a "
+	                             "regularization term the case does not state; if it is "
+	                             "meant, state it: \"regularization\": {\"l2\": 0.0375} "
+	                             "(or {\"l2\": 0.075, \"half\": true})\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "b1: your code adds"));
+	cli_free(&r);
+	r = cli_gradcheck("--grad tests/data/conventions/all_params.grad.json "
+	                  "tests/data/conventions/no_biases.json");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.out, "diagnosis (regularization): b1's gradient is the "
+	                             "true one plus 0.075 \xc3\x97 b1: the case's "
+	                             "regularization leaves the biases out (\"biases\": false), "
+	                             "your code regularizes b1 too\n"));
+	ck_assert_ptr_null(strstr(r.out, "W1's gradient"));
 	cli_free(&r);
 }
 END_TEST
@@ -319,6 +380,7 @@ static Suite *conventions_suite(void)
 	tcase_add_test(tc, test_hand_label_losses);
 	tcase_add_loop_test(tc, test_program_passes, 0, (int)(sizeof progs / sizeof progs[0]));
 	tcase_add_loop_test(tc, test_program_bug, 0, (int)(sizeof progs / sizeof progs[0]));
+	tcase_add_test(tc, test_unstated_regularization);
 	tcase_add_test(tc, test_loss_notes);
 	tcase_add_loop_test(tc, test_bad_keys, 0, (int)(sizeof bad / sizeof bad[0]));
 	suite_add_tcase(s, tc);
