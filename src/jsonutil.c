@@ -289,6 +289,19 @@ static int unknown_key(gc_jctx *j, const char *key, const char *const *allowed)
 			best = *a;
 		}
 	}
+	/* no near spelling: the key sharing the longest start ("grads" -> "gradients"),
+	 * at least 4 characters of it, or all of a key of 3 or more ("reg") */
+	size_t best_p = 0;
+	for (const char *const *a = allowed; !best && *a; a++) {
+		size_t p = 0;
+		while (key[p] && key[p] == (*a)[p])
+			p++;
+		if ((p >= 4 || (p >= 3 && !key[p])) && p > best_p)
+			best_p = p;
+	}
+	for (const char *const *a = allowed; !best && best_p && *a; a++)
+		if (strncmp(key, *a, best_p) == 0)
+			best = *a;
 	gc_jpath_push_key(&j->path, key);
 	if (best)
 		gc_jfail(j, "unknown key (did you mean \"%s\"?)", best);

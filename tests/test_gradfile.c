@@ -113,6 +113,11 @@ START_TEST(test_nonfinite)
 	ck_assert_int_ne(gc_gradfile_parse(quoted, strlen(quoted), "mem", c, grad, NULL, &has_loss,
 					   &loss, &err), 0);
 	ck_assert_str_eq(err.msg, "gradients.weights[1][1][0]: expected a number, got a string");
+	/* a key no near spelling explains gets the key it starts like */
+	const char grads[] = "{\"grads\": {\"weights\": []}}";
+	ck_assert_int_ne(gc_gradfile_parse(grads, strlen(grads), "mem", c, grad, NULL, &has_loss,
+					   &loss, &err), 0);
+	ck_assert_str_eq(err.msg, "grads: unknown key (did you mean \"gradients\"?)");
 	ck_assert_int_eq(gc_gradfile_parse(in_key, strlen(in_key), "mem", c, grad, NULL, &has_loss,
 					   &loss, &err), 0);
 	ck_assert(has_loss && isinf(loss) && loss < 0);
