@@ -8,8 +8,10 @@ implementation") on standard output:
     {"loss": L, "gradients": {"weights": [G_1 .. G_L], "biases": [g_1 .. g_L]}}
 
 Every activation and loss of README "Case format", both weight layouts, with or without
-biases, any batch size.  Internally every layer is computed as z = a @ W + b with
-W of shape (n_in, n_out) and a of shape (B, n_in); out_in weights are transposed
+biases, any batch size, and the keys of README "Conventions" (reduction,
+regularization, labels, sample_layout, column biases).  Internally every layer is
+computed as z = a @ W + b with W of shape (n_in, n_out) and a of shape (B, n_in);
+out_in weights are transposed
 on the way in and their gradients on the way out.
 
     examples/numpy_backprop.py < resolved.json
@@ -115,6 +117,10 @@ def loss_forward(loss, y, t):
         return float(-np.sum(t * np.log(y) + (1 - t) * np.log1p(-y)) / (B * m))
     if loss == "logistic":
         return float(np.sum(np.logaddexp(0.0, -t * y)))
+    if loss == "hinge":
+        return float(np.sum(np.maximum(0.0, 1.0 - t * y)) / B)
+    if loss == "multiclass_hinge":
+        return float(np.sum(multiclass_margins(y, t)) / B)
     raise CaseError("unknown loss %r" % (loss,))
 
 
@@ -133,7 +139,28 @@ def loss_backward(loss, y, t):
         return (-(t / y) + (1 - t) / (1 - y)) / (B * m)
     if loss == "logistic":
         return -t * sigmoid(-t * y)
+    if loss == "hinge":
+        return -t * (1.0 - t * y > 0) / B
+    if loss == "multiclass_hinge":
+        active = (multiclass_margins(y, t) > 0).astype(float)
+        return (active - t * active.sum(axis=1, keepdims=True)) / B
     raise CaseError("unknown loss %r" % (loss,))
+
+
+def multiclass_margins(y, t):
+    """max(0, y_j - y_label + 1) for every j other than the label (t one-hot)."""
+    correct = (y * t).sum(axis=1, keepdims=True)
+    return np.where(t > 0, 0.0, np.maximum(0.0, y - correct + 1.0))
+
+
+# The divisor each loss's own reduction uses (README "Conventions"): 1, B or B*m.
+OWN_REDUCTION = {"sse": "sum", "half_sse": "sum", "logistic": "sum", "mse": "mean",
+                 "binary_cross_entropy": "mean", "cross_entropy": "batch_mean",
+                 "hinge": "batch_mean", "multiclass_hinge": "batch_mean"}
+
+
+def divisor(reduction, B, m):
+    return {"sum": 1.0, "batch_mean": float(B), "mean": float(B * m)}[reduction]
 
 
 # -------------------------------------------------------------------- network
@@ -163,8 +190,26 @@ class Net:
                                for k in range(L)]
             else:
                 self.biases = [np.zeros(self.sizes[k + 1]) for k in range(L)]
-            self.x = np.asarray(case["inputs"], dtype=float).reshape(-1, self.sizes[0])
-            self.t = np.asarray(case["targets"], dtype=float).reshape(-1, self.sizes[-1])
+            self.columns = case.get("sample_layout", "rows") == "columns"
+            x = np.asarray(case["inputs"], dtype=float)
+            self.x = (x.reshape(self.sizes[0], -1).T if self.columns
+                      else x.reshape(-1, self.sizes[0]))
+            if "labels" in case:
+                self.t = np.eye(self.sizes[-1])[np.asarray(case["labels"], dtype=int)]
+            else:
+                t = np.asarray(case["targets"], dtype=float)
+                self.t = (t.reshape(self.sizes[-1], -1).T if self.columns
+                          else t.reshape(-1, self.sizes[-1]))
+            self.bias_columns = self.bias and np.ndim(params["biases"][0]) == 2
+            own = OWN_REDUCTION.get(self.loss, "sum")
+            B, m = self.x.shape[0], self.sizes[-1]
+            self.scale = divisor(own, B, m) / divisor(case.get("reduction", own), B, m)
+            reg = case.get("regularization", {})
+            self.l2, self.l1 = float(reg.get("l2", 0)), float(reg.get("l1", 0))
+            self.half = bool(reg.get("half", False))
+            self.reg_biases = bool(reg.get("biases", False))
+            d = reg.get("divide_by", "none")
+            self.reg_div = 1.0 if d == "none" else float(B) if d == "batch" else float(d)
         except (KeyError, IndexError, TypeError, ValueError) as e:
             raise CaseError("bad case: %s: %s" % (type(e).__name__, e))
         if self.x.shape[0] != self.t.shape[0]:
@@ -187,8 +232,8 @@ class Net:
     def backward(self, bug=None):
         """Returns (loss, dW list (n_in, n_out), db list)."""
         a, z = self.forward()
-        loss = loss_forward(self.loss, a[-1], self.t)
-        da = loss_backward(self.loss, a[-1], self.t)
+        loss = self.scale * loss_forward(self.loss, a[-1], self.t)
+        da = self.scale * loss_backward(self.loss, a[-1], self.t)
         L = len(self.weights)
         dW, db = [None] * L, [None] * L
         for k in reversed(range(L)):
@@ -199,6 +244,14 @@ class Net:
             dW[k] = a[k].T @ dz
             db[k] = dz.sum(axis=0)
             da = dz @ self.weights[k].T
+        # the regularization term (README "Conventions")
+        l2 = self.l2 * (0.5 if self.half else 1.0)
+        pairs = list(zip(self.weights, dW))
+        if self.reg_biases:
+            pairs += list(zip(self.biases, db))
+        for p, g in pairs:
+            loss += float(l2 * np.sum(p * p) + self.l1 * np.sum(np.abs(p))) / self.reg_div
+            g += (2 * l2 * p + self.l1 * np.sign(p)) / self.reg_div
         return loss, dW, db
 
 
@@ -235,7 +288,8 @@ def gradient_file(case, bug=None):
         out_w[0][0, 0] *= 1.0 + 1e-3
     grads = {"weights": [g.tolist() for g in out_w]}
     if net.bias:
-        grads["biases"] = [g.tolist() for g in db]
+        grads["biases"] = [g.reshape(-1, 1).tolist() if net.bias_columns else g.tolist()
+                           for g in db]
     return {"loss": loss, "gradients": grads}
 
 

@@ -186,6 +186,16 @@ START_TEST(test_program_passes)
 }
 END_TEST
 
+/* The reference implementation knows every key: it passes every convention case. */
+START_TEST(test_numpy_backprop)
+{
+	cli_run r = cli_gradcheck("--exec examples/numpy_backprop.py " DIR);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	ck_assert_str_eq(cli_last_line(r.out), "6 passed, 0 failed");
+	cli_free(&r);
+}
+END_TEST
+
 START_TEST(test_program_bug)
 {
 	cli_run r = cli_gradcheck("--format json --exec '" DIR "%s --bug' " DIR "%s.json",
@@ -384,6 +394,7 @@ static Suite *conventions_suite(void)
 	tcase_add_test(tc, test_hand_label_losses);
 	tcase_add_loop_test(tc, test_program_passes, 0, (int)(sizeof progs / sizeof progs[0]));
 	tcase_add_loop_test(tc, test_program_bug, 0, (int)(sizeof progs / sizeof progs[0]));
+	tcase_add_test(tc, test_numpy_backprop);
 	tcase_add_test(tc, test_unstated_regularization);
 	tcase_add_test(tc, test_loss_notes);
 	tcase_add_loop_test(tc, test_bad_keys, 0, (int)(sizeof bad / sizeof bad[0]));
