@@ -54,8 +54,10 @@ static int read_tensor_list(gc_jctx *j, const cJSON *node, const gc_case *c, int
 						 transposed ? &tr : NULL);
 		if (rc)
 			return GC_EINVAL;
+		/* a matrix of one row or one column reads the same either way round: a
+		 * [n][1] column for a [1][n] row is no transposition (README "Check your own implementation") */
 		if (transposed)
-			transposed[ti] = (unsigned char)tr;
+			transposed[ti] = (unsigned char)(tr && t->rows != 1 && t->cols != 1);
 		if (given)
 			memset(given + t->offset, 1, t->rows * t->cols);
 		gc_jpath_pop(&j->path);

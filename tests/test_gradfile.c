@@ -191,6 +191,31 @@ START_TEST(test_transposed)
 }
 END_TEST
 
+/* A weight matrix of one column given as a row, and one of one row given as a column
+ * ([n][1] for [1][n]): the same numbers in the same order, so no transposition is
+ * flagged (that note failed the case); a true transposition still is (test_transposed). */
+START_TEST(test_vector_weights_either_way)
+{
+	/* out_in, layers [1, 2, 1]: W1 is 2 x 1, W2 is 1 x 2 */
+	gc_case *c = make_case("{\"layers\": [1, 2, 1], \"activations\": \"tanh\", \"loss\": "
+			       "\"sse\", \"data\": {}}");
+	const char swapped[] = "{\"gradients\": {\"weights\": [[[1, 2]], [[3], [4]]], "
+		"\"biases\": [[5, 6], [[7]]]}}";
+	const double want[7] = { 1, 2, 5, 6, 3, 4, 7 };
+	double grad[7], loss;
+	unsigned char tr[4] = { 9, 9, 9, 9 };
+	int has_loss;
+	gc_error err;
+
+	ck_assert_int_eq(gc_gradfile_parse(swapped, strlen(swapped), "mem", c, grad, tr, &has_loss,
+					   &loss, &err), 0);
+	ck_assert(memcmp(grad, want, sizeof want) == 0);
+	for (size_t t = 0; t < 4; t++)
+		ck_assert_msg(tr[t] == 0, "tensor %zu flagged as transposed", t);
+	gc_case_free(c);
+}
+END_TEST
+
 START_TEST(test_biases_unwanted)
 {
 	gc_case *c = make_case(case_nobias_text);
@@ -299,6 +324,7 @@ static Suite *gradfile_suite(void)
 	tcase_add_loop_test(tc, test_bad_gradfile, 0, (int)(sizeof bad_grads / sizeof bad_grads[0]));
 	tcase_add_test(tc, test_good);
 	tcase_add_test(tc, test_transposed);
+	tcase_add_test(tc, test_vector_weights_either_way);
 	tcase_add_test(tc, test_nonfinite);
 	tcase_add_test(tc, test_column_biases);
 	tcase_add_test(tc, test_biases_unwanted);
