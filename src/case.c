@@ -1026,7 +1026,7 @@ static int positive(loader *ld, const cJSON *obj, const char *key, int *has, dou
 
 static int read_check(loader *ld)
 {
-	static const char *const keys[] = { "step", "rtol", "atol", "method", NULL };
+	static const char *const keys[] = { "step", "rtol", "atol", "method", "precision", NULL };
 	const cJSON *node = get(ld->root, "check"), *m;
 	gc_case_check *k = &ld->c->check;
 
@@ -1046,6 +1046,16 @@ static int read_check(loader *ld)
 					cJSON_IsString(m) ? "\"" : "",
 					cJSON_IsString(m) ? m->valuestring : gc_json_kind(m),
 					cJSON_IsString(m) ? "\"" : "");
+		gc_jpath_pop(&ld->j.path);
+	}
+	if ((m = get(node, "precision"))) {
+		const char *s = cJSON_GetStringValue(m);
+		gc_jpath_push_key(&ld->j.path, "precision");
+		k->has_precision = 1;
+		if (!s || (strcmp(s, "single") != 0 && strcmp(s, "double") != 0))
+			return gc_jfail(&ld->j, "expected \"double\" or \"single\", got %s%s%s",
+					s ? "\"" : "", s ? s : gc_json_kind(m), s ? "\"" : "");
+		k->single = strcmp(s, "single") == 0;
 		gc_jpath_pop(&ld->j.path);
 	}
 	gc_jpath_pop(&ld->j.path);

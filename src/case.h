@@ -42,9 +42,10 @@ typedef enum gc_layout {
 
 /* Per-case overrides of the command-line options (the case's "check" block). */
 typedef struct gc_case_check {
-	int has_step, has_rtol, has_atol, has_method;
+	int has_step, has_rtol, has_atol, has_method, has_precision;
 	double step, rtol, atol;
 	gc_method method;
+	int single;             /* "precision": "single" (float32 code) */
 } gc_case_check;
 
 /* Published reference values (the case's "expect" block). */

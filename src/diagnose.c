@@ -529,8 +529,8 @@ static int diagnose_precision(const gc_result *r, gc_diagnosis *d)
 		return 0;
 	set_common(d, first, GC_DIAG_PRECISION);
 	snprintf(d->detail, sizeof d->detail, "every failure is as small as single-precision "
-	         "rounding (worst rel %.2g): if your code computes in float32, check a float64 "
-	         "build of it", worst);
+	         "rounding (worst rel %.2g): if your code computes in float32, check with "
+	         "--precision single (or \"check\": {\"precision\": \"single\"})", worst);
 	return 1;
 }
 
@@ -562,12 +562,15 @@ int gc_diagnose(gc_result *r, size_t batch, size_t outputs)
 	gc_diagnosis *d = calloc(2 * r->n_tensors + 2, sizeof *d);
 	if (!d)
 		return GC_ENOMEM;
-	size_t nd = 0;
-	for (size_t t = 0; r->elements && t < r->n_tensors; t++)
+	/* failures as small as float32 rounding are that, not a pattern of a bug: a
+	 * layer diagnosis would blame a layer for rounding */
+	int precision = diagnose_precision(r, &d[0]);
+	size_t nd = (size_t)precision;
+	for (size_t t = 0; !precision && r->elements && t < r->n_tensors; t++)
 		if (r->tensors[t].failed > 1 &&
 		    diagnose_tensor(r, &r->tensors[t], batch, outputs, &d[nd]))
 			nd++;
-	if (!merge_loss_scale(r, d, &nd) && !only_regularization(d, nd)) {
+	if (!precision && !merge_loss_scale(r, d, &nd) && !only_regularization(d, nd)) {
 		int entry = diagnose_entry(r, &d[nd]);
 		if (entry < 0) {
 			free(d);
@@ -576,8 +579,6 @@ int gc_diagnose(gc_result *r, size_t batch, size_t outputs)
 		nd += (size_t)entry;
 		diagnose_products(r, d, &nd);
 	}
-	if (nd == 0)
-		nd += (size_t)diagnose_precision(r, &d[nd]);
 	if (nd == 0) {
 		free(d);
 		return GC_OK;

@@ -61,6 +61,10 @@ static const char usage_text[] =
 "                   the rounding noise of its own finite difference\n"
 "  --method M       central (default) or five-point (higher-order rule with an\n"
 "                   error estimate)\n"
+"  --precision P    double (default) or single: tolerances for code that computes\n"
+"                   in float32 (rtol at least 1e-4, atol at least 64 FLT_EPSILON\n"
+"                   x the case's largest gradient); a case's check block may say\n"
+"                   \"precision\" too\n"
 "  --exec CMD       check an external implementation: run /bin/sh -c CMD with the\n"
 "                   resolved case on its stdin; it prints a gradient file (a\n"
 "                   \"loss\" in it must match the case's; NaN and Infinity fail\n"
@@ -255,7 +259,7 @@ typedef struct cli {
 } cli;
 
 enum {
-	OPT_STEP = 256, OPT_RTOL, OPT_ATOL, OPT_METHOD, OPT_EXEC, OPT_GRAD, OPT_TIMEOUT,
+	OPT_STEP = 256, OPT_RTOL, OPT_ATOL, OPT_METHOD, OPT_PRECISION, OPT_EXEC, OPT_GRAD, OPT_TIMEOUT,
 	OPT_RECORD, OPT_GOLDEN, OPT_FORCE, OPT_FORMAT, OPT_SHOW, OPT_JOBS, OPT_FAST,
 	OPT_SAMPLE, OPT_SEED, OPT_SHARD, OPT_MAX_PARAMS, OPT_MAX_VALUES, OPT_MAX_INPUT,
 	OPT_MODEL, OPT_MODELS, OPT_RUN_TIMEOUT,
@@ -269,6 +273,7 @@ static const struct option long_options[] = {
 	{"rtol", required_argument, NULL, OPT_RTOL},
 	{"atol", required_argument, NULL, OPT_ATOL},
 	{"method", required_argument, NULL, OPT_METHOD},
+	{"precision", required_argument, NULL, OPT_PRECISION},
 	{"exec", required_argument, NULL, OPT_EXEC},
 	{"grad", required_argument, NULL, OPT_GRAD},
 	{"model", required_argument, NULL, OPT_MODEL},
@@ -401,6 +406,11 @@ static void parse_option(int opt, const char *arg, cli *c)
 	case OPT_METHOD:
 		if (gc_method_parse(arg, &o->method) != GC_OK)
 			die_usage("--method: expected central or five-point, got '%s'", arg);
+		break;
+	case OPT_PRECISION:
+		if (strcmp(arg, "single") != 0 && strcmp(arg, "double") != 0)
+			die_usage("--precision: expected double or single, got '%s'", arg);
+		c->run.single = strcmp(arg, "single") == 0;
 		break;
 	case OPT_EXEC: c->run.exec_cmd = arg; break;
 	case OPT_GRAD: c->run.grad_path = arg; break;

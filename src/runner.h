@@ -18,6 +18,7 @@ typedef struct gc_run_options {
 	const char *record_dir; /* --record DIR, or NULL */
 	const char *golden_dir; /* --golden DIR, or NULL */
 	int force;              /* --force: --record may replace different files */
+	int single;             /* --precision single: tolerances for float32 code */
 	gc_case_limits limits;  /* caps on cases, gradient files and --exec output */
 } gc_run_options;
 

@@ -451,7 +451,7 @@ START_TEST(test_precision)
 	ck_assert_uint_eq(r->n_diagnoses, 1);
 	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_PRECISION);
 	ck_assert_str_eq(gc_diag_kind_name(r->diagnoses[0].kind), "precision");
-	ck_assert_ptr_nonnull(strstr(r->diagnoses[0].detail, "check a float64 build"));
+	ck_assert_ptr_nonnull(strstr(r->diagnoses[0].detail, "--precision single"));
 	gc_result_free(r);
 
 	fixture_init(&fx, 11);
