@@ -26,12 +26,17 @@ on the way in and their gradients on the way out.
     no-act-deriv-1  layer 1's activation derivative forgotten (f' taken as 1)
     one-element     W1[0][0] gradient times (1 + 1e-3)
     batch-twice     every gradient divided by B once more
+
+--float32 computes in float32, as float32 code does; such a gradient passes under
+`gradcheck --precision single` (README "Conventions").
 """
 import argparse
 import json
 import sys
 
 import numpy as np
+
+DTYPE = np.float64   # --float32: every array in float32, as float32 code computes
 
 BUGS = ("double-last", "sign", "transpose", "zero-bias", "no-act-deriv-1",
         "one-element", "batch-twice")
@@ -186,18 +191,18 @@ class Net:
             params = case["params"]
             self.weights = [self._read_weight(params["weights"][k], k) for k in range(L)]
             if self.bias:
-                self.biases = [np.asarray(params["biases"][k], dtype=float).reshape(self.sizes[k + 1])
+                self.biases = [np.asarray(params["biases"][k], dtype=DTYPE).reshape(self.sizes[k + 1])
                                for k in range(L)]
             else:
-                self.biases = [np.zeros(self.sizes[k + 1]) for k in range(L)]
+                self.biases = [np.zeros(self.sizes[k + 1], dtype=DTYPE) for k in range(L)]
             self.columns = case.get("sample_layout", "rows") == "columns"
-            x = np.asarray(case["inputs"], dtype=float)
+            x = np.asarray(case["inputs"], dtype=DTYPE)
             self.x = (x.reshape(self.sizes[0], -1).T if self.columns
                       else x.reshape(-1, self.sizes[0]))
             if "labels" in case:
-                self.t = np.eye(self.sizes[-1])[np.asarray(case["labels"], dtype=int)]
+                self.t = np.eye(self.sizes[-1], dtype=DTYPE)[np.asarray(case["labels"], dtype=int)]
             else:
-                t = np.asarray(case["targets"], dtype=float)
+                t = np.asarray(case["targets"], dtype=DTYPE)
                 self.t = (t.reshape(self.sizes[-1], -1).T if self.columns
                           else t.reshape(-1, self.sizes[-1]))
             self.bias_columns = self.bias and np.ndim(params["biases"][0]) == 2
@@ -218,7 +223,7 @@ class Net:
     def _read_weight(self, w, k):
         n_in, n_out = self.sizes[k], self.sizes[k + 1]
         shape = (n_out, n_in) if self.layout == "out_in" else (n_in, n_out)
-        w = np.asarray(w, dtype=float).reshape(shape)  # a flat vector is fine when a dim is 1
+        w = np.asarray(w, dtype=DTYPE).reshape(shape)  # a flat vector is fine when a dim is 1
         return w.T.copy() if self.layout == "out_in" else w
 
     def forward(self):
@@ -296,7 +301,12 @@ def gradient_file(case, bug=None):
 def main(argv):
     ap = argparse.ArgumentParser(description="numpy backpropagation for gradcheck --exec")
     ap.add_argument("--bug", choices=BUGS, help="plant one known bug")
+    ap.add_argument("--float32", action="store_true",
+                    help="compute in float32 (check with gradcheck --precision single)")
     args = ap.parse_args(argv)
+    global DTYPE
+    if args.float32:
+        DTYPE = np.float32
     try:
         case = json.load(sys.stdin)
         out = gradient_file(case, args.bug)
