@@ -326,6 +326,39 @@ START_TEST(test_loss_notes)
 }
 END_TEST
 
+/* A program's output: NaN and -Infinity (as Python's json writes them) fail their
+ * elements, named in the report, and the case is no error; text before the gradient
+ * file is an error that shows it and says where messages belong. */
+START_TEST(test_program_output)
+{
+	char text[512];
+	make_tmpdir();
+	snprintf(text, sizeof text, "{" HAND_NET ", " HAND_T ", \"loss\": \"sse\"}\n");
+	char kase[128];
+	snprintf(kase, sizeof kase, "%s", write_file("out.json", text));
+	char nan_sh[128];
+	snprintf(nan_sh, sizeof nan_sh, "%s", write_file("nan.sh", "cat > /dev/null\n"
+		"echo '{\"loss\": 25, \"gradients\": {\"weights\": [[[NaN]]], \"biases\": "
+		"[[-Infinity]]}}'\n"));
+	cli_run r = cli_gradcheck("--exec 'sh %s' %s", nan_sh, kase);
+	ck_assert_msg(r.status == 1, "exit %d: %s%s", r.status, r.out, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "    W1[0,0]                    nan              22"));
+	ck_assert_ptr_nonnull(strstr(r.out, "    b1[0]                     -inf              14"));
+	cli_free(&r);
+	const char *chat = write_file("chat.sh", "cat > /dev/null\necho 'epoch 1: loss 25'\n"
+		"echo '{\"gradients\": {\"weights\": [[[22]]], \"biases\": [[14]]}}'\n");
+	r = cli_gradcheck("--exec 'sh %s' %s", chat, kase);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, ":1:1: invalid JSON; the output begins \"epoch 1: "
+	                             "loss 25\\n{\\\"gradients\\\": {\\\"weights\\\": [[[22]]], "
+	                             "\\\"biases\"...: standard output must hold only the "
+	                             "gradient file, so print your own messages to standard "
+	                             "error\n"));
+	cli_free(&r);
+	remove_tmpdir();
+}
+END_TEST
+
 /* ---- validation of the case keys --------------------------------------------------
  * Each bad case is written as "{" HAND_NET ",\n\n " KEYS "}": the error names line 3
  * and the column where `at` (the offending value) starts. */
@@ -397,6 +430,7 @@ static Suite *conventions_suite(void)
 	tcase_add_test(tc, test_numpy_backprop);
 	tcase_add_test(tc, test_unstated_regularization);
 	tcase_add_test(tc, test_loss_notes);
+	tcase_add_test(tc, test_program_output);
 	tcase_add_loop_test(tc, test_bad_keys, 0, (int)(sizeof bad / sizeof bad[0]));
 	suite_add_tcase(s, tc);
 	return s;
