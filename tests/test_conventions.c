@@ -123,6 +123,46 @@ START_TEST(test_hand_label_losses)
 }
 END_TEST
 
+/* Kinks: an l1 step across w = 0 (w = 1e-9, a step of about 6e-6), and a hinge at
+ * its corner (w = 2, b = -1, x = 1, t = 1: 1 - t y = 0) pass as kinks; away from
+ * them (w = 0.5; b = -0.5) nothing is a kink. */
+START_TEST(test_kinks)
+{
+	const struct { const char *keys; int kinks_w, kinks_b; } cases[] = {
+		{ "\"params\": {\"weights\": [[[1e-9]]], \"biases\": [[1]]}, \"loss\": \"sse\", "
+		  "\"inputs\": [[1], [2]], \"targets\": [[0], [1]], \"regularization\": {\"l1\": 0.3}",
+		  1, 0 },
+		{ "\"params\": {\"weights\": [[[0.5]]], \"biases\": [[1]]}, \"loss\": \"sse\", "
+		  "\"inputs\": [[1], [2]], \"targets\": [[0], [1]], \"regularization\": {\"l1\": 0.3}",
+		  0, 0 },
+		{ "\"params\": {\"weights\": [[[2]]], \"biases\": [[-1]]}, \"loss\": \"hinge\", "
+		  "\"inputs\": [[1], [3]], \"targets\": [[1], [1]]", 1, 1 },
+		{ "\"params\": {\"weights\": [[[2]]], \"biases\": [[-0.5]]}, \"loss\": \"hinge\", "
+		  "\"inputs\": [[1], [3]], \"targets\": [[1], [1]]", 0, 0 },
+	};
+	char text[1024];
+	make_tmpdir();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text, "{\"layers\": [1, 1], \"activations\": \"identity\", "
+		         "%s}\n", cases[i].keys);
+		const char *path = write_file("kink.json", text);
+		cli_run r = cli_gradcheck("--format json %s", path);
+		cJSON *report = cJSON_Parse(r.out);
+		ck_assert_msg(r.status == 0, "%s: exit %d: %s%s", cases[i].keys, r.status, r.out,
+		              r.err);
+		const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(report, "cases"), 0);
+		const cJSON *t = cJSON_GetObjectItem(c, "tensors");
+		ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(t, 0), "kinks")->valueint,
+		                 cases[i].kinks_w);
+		ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(t, 1), "kinks")->valueint,
+		                 cases[i].kinks_b);
+		cJSON_Delete(report);
+		cli_free(&r);
+	}
+	remove_tmpdir();
+}
+END_TEST
+
 /* ---- the example programs --------------------------------------------------------
  * c: the coefficient of the bug's a - n = c W, worked out from each program's bug. */
 static const struct {
@@ -425,6 +465,7 @@ static Suite *conventions_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_hand_losses, 0, (int)(sizeof hand / sizeof hand[0]));
 	tcase_add_test(tc, test_hand_label_losses);
+	tcase_add_test(tc, test_kinks);
 	tcase_add_loop_test(tc, test_program_passes, 0, (int)(sizeof progs / sizeof progs[0]));
 	tcase_add_loop_test(tc, test_program_bug, 0, (int)(sizeof progs / sizeof progs[0]));
 	tcase_add_test(tc, test_numpy_backprop);
