@@ -1112,8 +1112,15 @@ static void check_stdout(void)
 	}
 }
 
+/* OpenBLAS (GSL's CBLAS, README "Speed"): one thread unless OPENBLAS_NUM_THREADS says
+ * otherwise.  The check's own threads (--jobs) share the work; OpenBLAS's would
+ * only spin beside them between the few small products of a case. */
+void openblas_set_num_threads(int n) __attribute__((weak));
+
 int main(int argc, char **argv)
 {
 	atexit(check_stdout);
+	if (openblas_set_num_threads && !getenv("OPENBLAS_NUM_THREADS"))
+		openblas_set_num_threads(1);
 	return run_command(argc, argv);
 }
