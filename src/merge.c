@@ -297,7 +297,8 @@ static int unite_fast(gc_shard **sh, size_t ns, size_t ci, const gc_options *o, 
 			tr->unreliable += x->unreliable;
 			tr->max_rel = fmax(tr->max_rel, x->max_rel);
 			tr->max_abs = fmax(tr->max_abs, x->max_abs);
-			memcpy(fails + nfail, x->worst, x->n_worst * sizeof *fails);
+			if (x->n_worst)   /* worst is NULL when empty */
+				memcpy(fails + nfail, x->worst, x->n_worst * sizeof *fails);
 			nfail += x->n_worst;
 		}
 		gc_tensor_keep_worst(tr, fails, nfail, o->show);
