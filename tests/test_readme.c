@@ -306,9 +306,9 @@ static char **run_commands(const command *cmds, size_t n, const char *dir, size_
 
 	ck_assert(fp && fo >= 0);
 	/* A reader's shell: not the settings of the make that runs this test (make sanitize's
-	 * CFLAGS and build folder would reach a `make` in a block).  A marker before each
-	 * command; $? survives it, for a command like `echo $?`. */
-	fprintf(fp, "cd '%s' || exit 97\nunset MAKEFLAGS MFLAGS MAKELEVEL\nexec 2>&1\n", dir);
+	 * CFLAGS and build folder, exported by make, would reach a `make` in a block).  A
+	 * marker before each command; $? survives it, for a command like `echo $?`. */
+	fprintf(fp, "cd '%s' || exit 97\nunset MAKEFLAGS MFLAGS MAKELEVEL B CFLAGS LDFLAGS\nexec 2>&1\n", dir);
 	for (size_t i = 0; i < n; i++)
 		fprintf(fp, "%s\n%s\n", i ? "__gc_status=$?; printf '\\036\\n'; (exit $__gc_status)"
 		                         : "printf '\\036\\n'", cmds[i].text);
