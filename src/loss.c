@@ -37,21 +37,6 @@ double gc_loss_divisor(const gc_case *c)
 	return r == GC_RED_BATCH_MEAN ? B : r == GC_RED_MEAN ? B * m : 1.0;
 }
 
-static double sigmoid(double z)
-{
-	if (z >= 0)
-		return 1.0 / (1.0 + exp(-z));
-	double e = exp(z);
-	return e / (1.0 + e);
-}
-
-/* log(1 + e^z) without overflow or loss of small values. */
-static double softplus(double z)
-{
-	if (z > 0)
-		return z + log1p(exp(-z));
-	return log1p(exp(z));
-}
 
 /* The class of sample row t (m one-hot entries): the index of the largest. */
 static size_t class_of(const double *t, size_t m)
@@ -92,11 +77,11 @@ double gc_loss_sample(const gc_case *c, size_t b, const double *z, const double 
 	case GC_LOSS_BINARY_CROSS_ENTROPY:
 		/* log sigmoid(z) = -softplus(-z), log(1 - sigmoid(z)) = -softplus(z) */
 		for (size_t i = 0; i < m; i++)
-			sum += t[i] * softplus(-z[i]) + (1.0 - t[i]) * softplus(z[i]);
+			sum += t[i] * gc_softplus(-z[i]) + (1.0 - t[i]) * gc_softplus(z[i]);
 		return sum;
 	case GC_LOSS_LOGISTIC:
 		for (size_t i = 0; i < m; i++)
-			sum += softplus(-t[i] * a[i]);
+			sum += gc_softplus(-t[i] * a[i]);
 		return sum;
 	case GC_LOSS_HINGE:
 		for (size_t i = 0; i < m; i++)
@@ -160,7 +145,7 @@ int gc_loss_backward(const gc_case *c, const double *z, const double *a, double 
 		return 1;
 	case GC_LOSS_LOGISTIC:
 		for (size_t i = 0; i < n; i++)
-			d[i] = -t[i] * sigmoid(-t[i] * a[i]) / D;
+			d[i] = -t[i] * gc_sigmoid(-t[i] * a[i]) / D;
 		return 1;
 	case GC_LOSS_HINGE:
 		for (size_t i = 0; i < n; i++)

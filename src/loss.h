@@ -5,8 +5,27 @@
 #ifndef GC_LOSS_H
 #define GC_LOSS_H
 
+#include <math.h>
 #include <stddef.h>
 #include "case.h"
+
+/* The logistic function, without overflow for either sign of z (the output
+ * activation and the logistic loss share it). */
+static inline double gc_sigmoid(double z)
+{
+	if (z >= 0)
+		return 1.0 / (1.0 + exp(-z));
+	double e = exp(z);
+	return e / (1.0 + e);
+}
+
+/* log(1 + e^z) without overflow or loss of small values. */
+static inline double gc_softplus(double z)
+{
+	if (z > 0)
+		return z + log1p(exp(-z));
+	return log1p(exp(z));
+}
 
 /* The reduction a loss uses when the case does not say (README "Conventions"). */
 gc_reduction gc_loss_default_reduction(gc_loss_kind k);

@@ -108,21 +108,6 @@ static int add_size(size_t a, size_t b, size_t *out)
 
 /* ---- activations ------------------------------------------------------------ */
 
-static double sigmoid(double z)
-{
-	if (z >= 0)
-		return 1.0 / (1.0 + exp(-z));
-	double e = exp(z);
-	return e / (1.0 + e);
-}
-
-/* log(1 + e^z) without overflow or loss of small values. */
-static double softplus(double z)
-{
-	if (z > 0)
-		return z + log1p(exp(-z));
-	return log1p(exp(z));
-}
 
 static int act_has_kink(const gc_activation *f)
 {
@@ -160,7 +145,7 @@ static void act_forward(const gc_activation *f, size_t rows, size_t cols,
 		break;
 	case GC_ACT_SIGMOID:
 		for (size_t i = 0; i < n; i++)
-			a[i] = sigmoid(z[i]);
+			a[i] = gc_sigmoid(z[i]);
 		break;
 	case GC_ACT_TANH:
 		for (size_t i = 0; i < n; i++)
@@ -176,7 +161,7 @@ static void act_forward(const gc_activation *f, size_t rows, size_t cols,
 		break;
 	case GC_ACT_SOFTPLUS:
 		for (size_t i = 0; i < n; i++)
-			a[i] = softplus(z[i]);
+			a[i] = gc_softplus(z[i]);
 		break;
 	case GC_ACT_SOFTMAX:
 		softmax_rows(rows, cols, z, a);
@@ -212,7 +197,7 @@ static void act_backward(const gc_activation *f, size_t rows, size_t cols,
 		break;
 	case GC_ACT_SOFTPLUS:
 		for (size_t i = 0; i < n; i++)
-			dz[i] = da[i] * sigmoid(z[i]);
+			dz[i] = da[i] * gc_sigmoid(z[i]);
 		break;
 	case GC_ACT_SOFTMAX:
 		for (size_t r = 0; r < rows; r++) {

@@ -12,33 +12,13 @@
 /* Length of the valid UTF-8 sequence XML 1.0 allows at s, or 0. */
 static size_t xml_char_len(const unsigned char *s)
 {
-	unsigned c = s[0];
 	size_t len;
-	unsigned long cp;
 
-	if (c < 0x80)
-		return c >= 0x20 || c == '\t' || c == '\n' || c == '\r';
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;       /* overlong or out of range */
-	if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
-		return 0;       /* surrogates and non-characters XML excludes */
+	if (s[0] < 0x80)
+		return s[0] >= 0x20 || s[0] == '\t' || s[0] == '\n' || s[0] == '\r';
+	len = gc_utf8_len((const char *)s);
+	if (len == 3 && s[0] == 0xef && s[1] == 0xbf && (s[2] == 0xbe || s[2] == 0xbf))
+		return 0;       /* U+FFFE and U+FFFF, the non-characters XML excludes */
 	return len;
 }
 
