@@ -24,6 +24,12 @@ enum {
 
 typedef struct gc_job gc_job;
 
+/* The caller's progress callback (gc_check_progress), serialised by gc_job.lock. */
+typedef struct gc_watch {
+	gc_progress_fn progress;
+	void *arg;
+} gc_watch;
+
 /* Steps h0 * 4^k for k in [GC_LADDER_MIN, GC_LADDER_MAX]; see README.md, "Steps". */
 enum { GC_LADDER_MIN = -6, GC_LADDER_MAX = 6, GC_LADDER = GC_LADDER_MAX - GC_LADDER_MIN + 1 };
 
@@ -64,6 +70,7 @@ struct gc_job {
 	gc_batch *batch;                /* element mode with moved_many: (threads) */
 	atomic_size_t next, done;
 	atomic_int stop;
+	gc_watch watch;                 /* the caller's progress callback, if any */
 	pthread_mutex_t lock;           /* serialises progress callbacks */
 	size_t reported;
 };
@@ -100,9 +107,6 @@ void gc_options_init(gc_options *o)
 	o->seed = 0;
 	o->shard_index = 0;
 	o->shard_count = 0;
-	o->show = GC_DEFAULT_SHOW;
-	o->progress = NULL;
-	o->progress_arg = NULL;
 	o->spread = NULL;
 }
 
@@ -539,14 +543,14 @@ static void fast_unit(gc_job *j, unsigned w, double *theta, size_t u)
 static void report_progress(gc_job *j, size_t count)
 {
 	size_t done = atomic_fetch_add(&j->done, count) + count;
-	if (!j->o->progress)
+	if (!j->watch.progress)
 		return;
 	if (done / GC_PROGRESS_EVERY == (done - count) / GC_PROGRESS_EVERY && done != j->n_units)
 		return;
 	pthread_mutex_lock(&j->lock);
 	if (done > j->reported) {
 		j->reported = done;
-		j->o->progress(j->o->progress_arg, done, j->n_units);
+		j->watch.progress(j->watch.arg, done, j->n_units);
 	}
 	pthread_mutex_unlock(&j->lock);
 }
@@ -905,23 +909,18 @@ static int cmp_worst(const void *pa, const void *pb)
 	return (a->index > b->index) - (a->index < b->index);
 }
 
-void gc_tensor_keep_worst(gc_tensor_result *tr, gc_element *fails, size_t nfail, size_t show)
+void gc_tensor_keep_worst(gc_tensor_result *tr, gc_element *fails, size_t nfail)
 {
-	if (nfail == 0 || show == 0) {
+	if (nfail == 0) {
 		free(fails);
 		return;
 	}
 	qsort(fails, nfail, sizeof *fails, cmp_worst);
-	tr->n_worst = nfail < show ? nfail : show;
-	if (tr->n_worst < nfail) {
-		gc_element *shrunk = realloc(fails, tr->n_worst * sizeof *fails);
-		if (shrunk)
-			fails = shrunk;
-	}
+	tr->n_worst = nfail;
 	tr->worst = fails;
 }
 
-int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n, size_t show)
+int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n)
 {
 	size_t nfail = 0;
 	gc_element *fails;
@@ -942,7 +941,7 @@ int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n, siz
 		tr->max_abs = fmax(tr->max_abs, e[k].abs_err);
 	}
 	tr->failed = nfail;
-	if (nfail == 0 || show == 0)
+	if (nfail == 0)
 		return GC_OK;
 	fails = malloc(nfail * sizeof *fails);
 	if (!fails)
@@ -950,14 +949,13 @@ int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n, siz
 	for (size_t k = 0, m = 0; k < n; k++)
 		if (e[k].verdict == GC_ELEM_FAIL)
 			fails[m++] = e[k];
-	gc_tensor_keep_worst(tr, fails, nfail, show);
+	gc_tensor_keep_worst(tr, fails, nfail);
 	return GC_OK;
 }
 
 /* Summarises every tensor: from its directions in dirs (fast mode, where by_dir[t]) or
  * from its elements in r->elements; then the result's totals. */
-static int summarise_all(gc_result *r, const gc_element *dirs, const unsigned char *by_dir,
-                         size_t show)
+static int summarise_all(gc_result *r, const gc_element *dirs, const unsigned char *by_dir)
 {
 	r->checked = r->failed = r->kinks = r->unreliable = 0;
 	for (size_t t = 0; t < r->n_tensors; t++) {
@@ -965,12 +963,12 @@ static int summarise_all(gc_result *r, const gc_element *dirs, const unsigned ch
 		int rc;
 		tr->directions = by_dir && by_dir[t];
 		if (tr->directions)
-			rc = gc_tensor_summarise(tr, dirs + GC_FAST_DIRECTIONS * t, GC_FAST_DIRECTIONS, show);
+			rc = gc_tensor_summarise(tr, dirs + GC_FAST_DIRECTIONS * t, GC_FAST_DIRECTIONS);
 		else if (r->elements)
 			rc = gc_tensor_summarise(tr, r->elements + tr->tensor.offset,
-			                         tensor_size(&tr->tensor), show);
+			                         tensor_size(&tr->tensor));
 		else
-			rc = gc_tensor_summarise(tr, NULL, 0, show);
+			rc = gc_tensor_summarise(tr, NULL, 0);
 		if (rc)
 			return rc;
 		r->checked += tr->checked;
@@ -986,7 +984,7 @@ static int summarise_all(gc_result *r, const gc_element *dirs, const unsigned ch
 /* Checks the chosen elements of every tensor, or only of the tensors t with
  * only[t] (fast mode's fallback: whole tensors, the shard already applied). */
 static int check_elements(gc_result *r, const gc_problem *p, const gc_options *o,
-                          const unsigned char *only)
+                          gc_watch watch, const unsigned char *only)
 {
 	unsigned char *sel = malloc(p->n), *mine = NULL;
 	size_t *todo = NULL, *units = NULL, n_todo = 0;
@@ -1024,7 +1022,8 @@ static int check_elements(gc_result *r, const gc_problem *p, const gc_options *o
 			todo[m++] = i;
 
 	gc_job job = { .p = p, .o = o, .r = r, .run = element_unit,
-	               .n_units = n_todo, .todo = todo, .min_per_thread = GC_UNITS_PER_THREAD };
+	               .n_units = n_todo, .todo = todo, .min_per_thread = GC_UNITS_PER_THREAD,
+	               .watch = watch };
 	if (o->spread) {
 		cost = element_costs(p, r, todo, n_todo);
 		rc = p->cost && !cost ? GC_ENOMEM : spread_share(&job, cost, &mine, &units);
@@ -1081,7 +1080,8 @@ static int make_directions(const gc_result *r, const gc_problem *p, const gc_opt
  * tensor with a direction that does not pass is checked element by element instead:
  * a kink along a direction cannot be judged, and a wrong tensor gets its elements
  * named (README.md, "Fast mode"). */
-static int check_fast(gc_result *r, const gc_problem *p, const gc_options *o)
+static int check_fast(gc_result *r, const gc_problem *p, const gc_options *o,
+                      gc_watch watch)
 {
 	signed char *dirs = malloc(GC_FAST_DIRECTIONS * p->n);
 	double *fast_h = malloc(r->n_tensors * sizeof *fast_h);
@@ -1116,7 +1116,8 @@ static int check_fast(gc_result *r, const gc_problem *p, const gc_options *o)
 	}
 	gc_job job = { .p = p, .o = o, .r = r, .run = fast_unit,
 	               .n_units = GC_FAST_DIRECTIONS * nt, .fast_tensor = tlist,
-	               .dirs = dirs, .fast_h = fast_h, .fast_out = work };
+	               .dirs = dirs, .fast_h = fast_h, .fast_out = work,
+	               .watch = watch };
 	if (o->spread)
 		rc = spread_share(&job, NULL, &mine, &units);
 	if (rc == GC_OK)
@@ -1138,9 +1139,9 @@ static int check_fast(gc_result *r, const gc_problem *p, const gc_options *o)
 	free(work);
 	if (rc)
 		goto out;
-	if (n_redo && (rc = check_elements(r, p, o, redo)) != GC_OK)
+	if (n_redo && (rc = check_elements(r, p, o, watch, redo)) != GC_OK)
 		goto out;
-	rc = summarise_all(r, out, by_dir, o->show);
+	rc = summarise_all(r, out, by_dir);
 out:
 	free(dirs);
 	free(fast_h);
@@ -1157,6 +1158,13 @@ out:
 
 int gc_check(const gc_problem *p, const gc_options *o, gc_result **out)
 {
+	return gc_check_progress(p, o, NULL, NULL, out);
+}
+
+int gc_check_progress(const gc_problem *p, const gc_options *o, gc_progress_fn progress,
+                      void *progress_arg, gc_result **out)
+{
+	gc_watch watch = { progress, progress_arg };
 	gc_options defaults;
 	gc_result *r = NULL;
 	int rc;
@@ -1188,9 +1196,9 @@ int gc_check(const gc_problem *p, const gc_options *o, gc_result **out)
 	if (rc)
 		goto out;
 	if (o->fast)
-		rc = check_fast(r, p, o);
-	else if ((rc = check_elements(r, p, o, NULL)) == GC_OK)
-		rc = summarise_all(r, NULL, NULL, o->show);
+		rc = check_fast(r, p, o, watch);
+	else if ((rc = check_elements(r, p, o, watch, NULL)) == GC_OK)
+		rc = summarise_all(r, NULL, NULL);
 	if (rc)
 		goto out;
 	rc = gc_diagnose(r, p->batch, p->outputs);

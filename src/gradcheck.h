@@ -55,7 +55,6 @@ typedef enum gc_method {
 /* Defaults: see gc_options_init() and README.md, "Tolerances". */
 #define GC_DEFAULT_RTOL 1e-6
 #define GC_DEFAULT_ATOL 0         /* added to each element's own rounding noise */
-#define GC_DEFAULT_SHOW 5
 
 typedef struct gc_options {
 	double step;            /* > 0: first step h0; 0: per element, cbrt(eps) * max(1, |theta_i|);
@@ -71,17 +70,11 @@ typedef struct gc_options {
 	unsigned long seed;     /* seed for sample and fast */
 	unsigned shard_index;   /* 1-based shard K of shard_count; 0/0 or 1/1: everything */
 	unsigned shard_count;
-	size_t show;            /* worst elements kept per tensor (SIZE_MAX: all) */
-	/* Optional: called now and then from worker threads (serialised by the library)
-	 * with the number of elements done so far and the total; for progress displays. */
-	void (*progress)(void *arg, size_t done, size_t total);
-	void *progress_arg;
 	const struct gc_spread *spread; /* optional: share the work with other processes */
 } gc_options;
 
 /* Fills *o with the defaults: step 0, rtol GC_DEFAULT_RTOL, atol GC_DEFAULT_ATOL,
- * central method, jobs 0, no sample, not fast, seed 0, no shard, show GC_DEFAULT_SHOW,
- * no spread. */
+ * central method, jobs 0, no sample, not fast, seed 0, no shard, no spread. */
 void gc_options_init(gc_options *o);
 
 /* The number of worker threads o asks for: o->jobs, or when that is 0 the number of
@@ -197,7 +190,8 @@ typedef struct gc_tensor_result {
 	size_t failed;
 	size_t kinks;
 	double max_rel, max_abs;        /* over checked elements that are not kinks */
-	gc_element *worst;      /* failing elements, worst (largest rel) first, at most show */
+	gc_element *worst;      /* every failing element, worst (largest rel) first (reports
+	                           list the first few: gc_report_write's show) */
 	size_t n_worst;
 	size_t unreliable;      /* elements (or directions) neither passed nor failed */
 	int directions;         /* nonzero: the counts and worst list are of random directions
@@ -247,6 +241,15 @@ typedef struct gc_result {
  * a new result (free with gc_result_free) and the return value is GC_OK whether
  * or not elements failed; (*out)->failed says that. */
 int gc_check(const gc_problem *p, const gc_options *o, gc_result **out);
+
+/* For progress displays: called now and then from worker threads (serialised by
+ * the library) with the number of elements (or directions) done and the total. */
+typedef void (*gc_progress_fn)(void *arg, size_t done, size_t total);
+
+/* gc_check, calling progress(progress_arg, ...) as the work advances (progress may
+ * be NULL). */
+int gc_check_progress(const gc_problem *p, const gc_options *o, gc_progress_fn progress,
+                      void *progress_arg, gc_result **out);
 void gc_result_free(gc_result *r);
 
 /* Recomputes the diagnoses of r from its elements (gc_check does this already;
@@ -254,13 +257,13 @@ void gc_result_free(gc_result *r);
 int gc_diagnose(gc_result *r, size_t batch, size_t outputs);
 
 /* For callers that build or merge results themselves: recomputes tr's counts,
- * maxima and worst list (at most show, worst first) from the tensor's n elements e
- * (skipped ones included).  Returns GC_OK or GC_ENOMEM. */
-int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n, size_t show);
+ * maxima and worst list (worst first) from the tensor's n elements e (skipped ones
+ * included).  Returns GC_OK or GC_ENOMEM. */
+int gc_tensor_summarise(gc_tensor_result *tr, const gc_element *e, size_t n);
 
-/* Sorts the nfail failing elements in fails (malloc'ed) worst first and keeps at
- * most show of them as tr's worst list; takes ownership of fails. */
-void gc_tensor_keep_worst(gc_tensor_result *tr, gc_element *fails, size_t nfail, size_t show);
+/* Sorts the nfail failing elements in fails (malloc'ed) worst first and makes them
+ * tr's worst list; takes ownership of fails. */
+void gc_tensor_keep_worst(gc_tensor_result *tr, gc_element *fails, size_t nfail);
 
 /* The name of a kind as in JSON reports: "scale", "sign", "zero", "transpose",
  * "entry_layer", "regularization", "loss_scale", "precision", "weight_product". */

@@ -37,6 +37,18 @@ const char *gc_case_status_name(gc_case_status s);
 const char *gc_case_status_label(gc_case_status s);
 int gc_case_status_parse(const char *s, gc_case_status *out);
 
+#define GC_DEFAULT_SHOW 5
+
+/* What a report says besides the cases: the options they were checked with (a
+ * JSON report lists them) and how many failing elements it lists per tensor. */
+typedef struct gc_report_options {
+	gc_options check;
+	size_t show;            /* the worst failing elements listed per tensor (SIZE_MAX: all) */
+} gc_report_options;
+
+/* Fills *o with gc_options_init()'s defaults and show GC_DEFAULT_SHOW. */
+void gc_report_options_init(gc_report_options *o);
+
 typedef enum gc_format { GC_FORMAT_TEXT, GC_FORMAT_JSON, GC_FORMAT_JUNIT, GC_FORMAT_TAP,
                          GC_FORMAT_HTML } gc_format;
 
@@ -48,7 +60,7 @@ int gc_format_parse(const char *s, gc_format *out);
 /* Writes a report of n cases to out.  The text format ends with the line
  * "N passed, M failed".  Returns GC_EIO when a write fails. */
 int gc_report_write(FILE *out, gc_format format, const gc_case_report *cases, size_t n,
-                    const gc_options *o);
+                    const gc_report_options *o);
 
 #ifdef __cplusplus
 }

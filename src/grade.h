@@ -73,9 +73,9 @@ int gc_class_text(FILE *out, const gc_class *c);
 /* CSV (RFC 4180): id,score,passed,total,seconds,first_diagnosis. */
 int gc_class_csv(FILE *out, const gc_class *c);
 /* JSON: every submission with its whole per-case report (as --format json writes it). */
-int gc_class_json(FILE *out, const gc_class *c, const gc_options *o);
+int gc_class_json(FILE *out, const gc_class *c, const gc_report_options *o);
 /* HTML: DIR/index.html, a sortable overview, and DIR/ID.html, each submission's per-case
  * report.  DIR is created when missing; every file is written atomically. */
-int gc_class_html(const char *dir, const gc_class *c, const gc_options *o, gc_error *err);
+int gc_class_html(const char *dir, const gc_class *c, const gc_report_options *o, gc_error *err);
 
 #endif

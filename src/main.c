@@ -256,6 +256,7 @@ typedef struct cli {
 	int no_sandbox;                  /* grade --no-sandbox */
 	const char *grade_option;        /* the last option only grade takes, if any */
 	double rank_timeout;    /* --rank-timeout: used only by the MPI build */
+	size_t show;            /* --show (SIZE_MAX: all) */
 } cli;
 
 enum {
@@ -424,7 +425,7 @@ static void parse_option(int opt, const char *arg, cli *c)
 	case OPT_FORMAT: c->format_arg = arg; break;
 	case 'o': c->output = arg; break;
 	case OPT_SHOW:
-		o->show = strcmp(arg, "all") == 0 ? SIZE_MAX : parse_count("--show", arg, 0);
+		c->show = strcmp(arg, "all") == 0 ? SIZE_MAX : parse_count("--show", arg, 0);
 		break;
 	case OPT_JOBS:
 		/* each thread has its own scratch: an absurd count is refused, not allocated */
@@ -467,6 +468,7 @@ static void parse_args(int argc, char **argv, cli *c, int grading)
 	c->grading = grading;
 	c->budget = 300;
 	gc_options_init(&c->run.check);
+	c->show = GC_DEFAULT_SHOW;
 	c->run.timeout = 30;
 	c->run.run_timeout = INFINITY;
 	c->run.limits = gc_case_default_limits;
@@ -623,17 +625,25 @@ static void refuse_output_onto(const cli *c, const char *const *inputs, size_t n
 		}
 }
 
+/* The options a report states: the command line's. */
+static gc_report_options report_options(const cli *c)
+{
+	gc_report_options ro = { c->run.check, c->show };
+	return ro;
+}
+
 static int write_report(const cli *c, const gc_case_report *reports, size_t n)
 {
+	const gc_report_options ro = report_options(c);
 	gc_atomic_file f;
 	gc_error err = {0};
 	char msg[2048];
 
 	if (!c->output)
-		return gc_report_write(stdout, c->format, reports, n, &c->run.check);
+		return gc_report_write(stdout, c->format, reports, n, &ro);
 	if (gc_atomic_open(&f, c->output, &err) != 0)
 		goto fail;
-	if (gc_report_write(f.fp, c->format, reports, n, &c->run.check) != GC_OK) {
+	if (gc_report_write(f.fp, c->format, reports, n, &ro) != GC_OK) {
 		gc_atomic_abort(&f);
 		snprintf(err.file, sizeof err.file, "%s", c->output);
 		gc_error_set(&err, "cannot write the report");
@@ -712,8 +722,10 @@ static int run_check(cli *c, int argc, char **argv)
 		mpi_fatal(dist, msg);
 	root = gc_dist_rank(dist) == 0;
 #endif
-	if (root)
-		gc_progress_start(&progress, total, &c->run.check);
+	if (root) {
+		c->run.progress = gc_progress_start(&progress, total);
+		c->run.progress_arg = &progress;
+	}
 	for (size_t i = 0; i < total; i++) {
 		const char *what = i < cases.n ? cases.paths[i] : c->models[i - cases.n];
 
@@ -935,19 +947,20 @@ static void validate_cases(const cli *c, const path_list *cases)
 
 static int write_class(const cli *c, const gc_class *cl, gc_error *err)
 {
+	const gc_report_options ro = report_options(c);
 	gc_atomic_file f;
 	FILE *out = stdout;
 	int rc;
 
 	if (c->class_format == GC_CLASS_HTML)
-		return gc_class_html(c->output, cl, &c->run.check, err);
+		return gc_class_html(c->output, cl, &ro, err);
 	if (c->output && gc_atomic_open(&f, c->output, err) != 0)
 		return GC_EIO;
 	if (c->output)
 		out = f.fp;
 	switch (c->class_format) {
 	case GC_CLASS_CSV: rc = gc_class_csv(out, cl); break;
-	case GC_CLASS_JSON: rc = gc_class_json(out, cl, &c->run.check); break;
+	case GC_CLASS_JSON: rc = gc_class_json(out, cl, &ro); break;
 	default: rc = gc_class_text(out, cl); break;
 	}
 	if (!c->output)

@@ -75,7 +75,7 @@ static int load_shard(gc_shard *s, gc_error *err)
 	if (rc != GC_OK)
 		return rc;
 	s->j = (gc_jctx){ .text = s->rep.text, .len = s->rep.len, .err = err };
-	if (s->rep.options.shard_count < 2)
+	if (s->rep.options.check.shard_count < 2)
 		return gc_jfail(at_shard(s), "not the report of a shard (written without --shard K/N)");
 	return GC_OK;
 }
@@ -83,7 +83,7 @@ static int load_shard(gc_shard *s, gc_error *err)
 static int cmp_shard_k(const void *pa, const void *pb)
 {
 	const gc_shard *a = *(gc_shard *const *)pa, *b = *(gc_shard *const *)pb;
-	unsigned ka = a->rep.options.shard_index, kb = b->rep.options.shard_index;
+	unsigned ka = a->rep.options.check.shard_index, kb = b->rep.options.check.shard_index;
 
 	return (ka > kb) - (ka < kb);
 }
@@ -91,25 +91,25 @@ static int cmp_shard_k(const void *pa, const void *pb)
 /* Fills by_k with the shards in order 1..N; fails on mixed N, a repeat or a gap. */
 static int order_shards(gc_shard *sh, size_t n, gc_shard **by_k, gc_error *err)
 {
-	unsigned total = sh[0].rep.options.shard_count;
+	unsigned total = sh[0].rep.options.check.shard_count;
 
 	for (size_t i = 0; i < n; i++) {
-		const gc_options *o = &sh[i].rep.options;
+		const gc_options *o = &sh[i].rep.options.check;
 		if (o->shard_count != total)
 			return gc_jfail(at_shard(&sh[i]), "shard %u/%u, but %s is shard %u/%u: "
 			                "shards of different runs", o->shard_index, o->shard_count,
-			                sh[0].path, sh[0].rep.options.shard_index, total);
+			                sh[0].path, sh[0].rep.options.check.shard_index, total);
 		by_k[i] = &sh[i];
 	}
 	qsort(by_k, n, sizeof *by_k, cmp_shard_k);
 	for (size_t i = 1; i < n; i++) {
-		unsigned k = by_k[i]->rep.options.shard_index;
-		if (k == by_k[i - 1]->rep.options.shard_index)
+		unsigned k = by_k[i]->rep.options.check.shard_index;
+		if (k == by_k[i - 1]->rep.options.check.shard_index)
 			return gc_jfail(at_shard(by_k[i]), "shard %u/%u given twice (%s is shard "
 			                "%u/%u too)", k, total, by_k[i - 1]->path, k, total);
 	}
 	for (size_t i = 0; i <= n; i++) {
-		if (i == n || by_k[i]->rep.options.shard_index != i + 1) {
+		if (i == n || by_k[i]->rep.options.check.shard_index != i + 1) {
 			if (i == n && n == total)
 				break;
 			memset(err, 0, sizeof *err);
@@ -237,8 +237,7 @@ static size_t listed_at(const gc_result *r, const gc_tensor *t, size_t i)
 
 /* Full mode: the shards' checked elements into r->elements, then each tensor's
  * statistics and worst list recomputed. */
-static int unite_elements(gc_shard **sh, size_t ns, size_t ci, const gc_options *o,
-                          gc_result *r)
+static int unite_elements(gc_shard **sh, size_t ns, size_t ci, gc_result *r)
 {
 	r->elements = calloc(r->n ? r->n : 1, sizeof *r->elements);
 	if (!r->elements)
@@ -267,14 +266,14 @@ static int unite_elements(gc_shard **sh, size_t ns, size_t ci, const gc_options 
 	for (size_t t = 0; t < r->n_tensors; t++) {
 		gc_tensor_result *tr = &r->tensors[t];
 		if (gc_tensor_summarise(tr, r->elements + tr->tensor.offset,
-		                        tr->tensor.rows * tr->tensor.cols, o->show))
+		                        tr->tensor.rows * tr->tensor.cols))
 			return oom(sh[0]->j.err);
 	}
 	return GC_OK;
 }
 
 /* Fast mode: each tensor's counts and maxima summed over the shards, worst lists united. */
-static int unite_fast(gc_shard **sh, size_t ns, size_t ci, const gc_options *o, gc_result *r)
+static int unite_fast(gc_shard **sh, size_t ns, size_t ci, gc_result *r)
 {
 	for (size_t t = 0; t < r->n_tensors; t++) {
 		gc_tensor_result *tr = &r->tensors[t];
@@ -301,7 +300,7 @@ static int unite_fast(gc_shard **sh, size_t ns, size_t ci, const gc_options *o, 
 				memcpy(fails + nfail, x->worst, x->n_worst * sizeof *fails);
 			nfail += x->n_worst;
 		}
-		gc_tensor_keep_worst(tr, fails, nfail, o->show);
+		gc_tensor_keep_worst(tr, fails, nfail);
 	}
 	return GC_OK;
 }
@@ -336,7 +335,7 @@ static int rebuild_result(gc_shard **sh, size_t ns, size_t ci, const gc_options 
 		return oom(sh[0]->j.err);
 	for (size_t t = 0; t < r->n_tensors; t++)
 		r->tensors[t].tensor = ref->result->tensors[t].tensor;
-	rc = o->fast ? unite_fast(sh, ns, ci, o, r) : unite_elements(sh, ns, ci, o, r);
+	rc = o->fast ? unite_fast(sh, ns, ci, r) : unite_elements(sh, ns, ci, r);
 	if (rc)
 		return rc;
 	add_totals(r);
@@ -394,8 +393,8 @@ static int merge_case(gc_shard **sh, size_t ns, size_t ci, const gc_options *o,
 
 /* ---- the merge ------------------------------------------------------------------- */
 
-static int write_merged(const gc_merged_case *mc, size_t nc, const gc_options *o, char **json,
-                        int *exit_status)
+static int write_merged(const gc_merged_case *mc, size_t nc, const gc_report_options *o,
+                        char **json, int *exit_status)
 {
 	gc_case_report *reports = calloc(nc ? nc : 1, sizeof *reports);
 	size_t len;
@@ -434,7 +433,7 @@ int gc_merge_reports(const char *const *paths, size_t n, char **json, int *exit_
 	gc_shard *sh = NULL, **by_k = NULL;
 	gc_merged_case *mc = NULL;
 	size_t nc = 0;
-	gc_options o;
+	gc_report_options o;
 	int rc = GC_EINVAL;
 
 	*json = NULL;
@@ -461,14 +460,14 @@ int gc_merge_reports(const char *const *paths, size_t n, char **json, int *exit_
 		if ((rc = same_run(by_k[0], by_k[i])))
 			goto out;
 	o = by_k[0]->rep.options;
-	o.shard_index = o.shard_count = 0;
+	o.check.shard_index = o.check.shard_count = 0;
 	nc = by_k[0]->rep.n_cases;
 	if (!(mc = calloc(nc ? nc : 1, sizeof *mc))) {
 		rc = oom(err);
 		goto out;
 	}
 	for (size_t c = 0; c < nc; c++)
-		if ((rc = merge_case(by_k, n, c, &o, &mc[c])))
+		if ((rc = merge_case(by_k, n, c, &o.check, &mc[c])))
 			goto out;
 	rc = write_merged(mc, nc, &o, json, exit_status);
 	if (rc) {

@@ -539,8 +539,8 @@ static void progress(session *s, size_t count)
 	size_t before = s->done;
 
 	s->done += count;
-	if (s->ro->check.progress && (s->done / 1000 != before / 1000 || s->done == s->total))
-		s->ro->check.progress(s->ro->check.progress_arg, s->done, s->total);
+	if (s->ro->progress && (s->done / 1000 != before / 1000 || s->done == s->total))
+		s->ro->progress(s->ro->progress_arg, s->done, s->total);
 }
 
 /* Parses one answer: a finite number, then optionally `k`. */
@@ -887,7 +887,6 @@ static int run_rounds(session *s, const gc_problem *p, const gc_options *o, tabl
 	gc_spread share_only;
 
 	lo.jobs = 1;            /* the hook is a table look-up: the copies do the work */
-	lo.progress = NULL;
 	if (o->spread) {        /* MPI (README "On a cluster"): the rounds ask only for this
 	                           process's share; a last check, all found, gathers them */
 		share_only = *o->spread;

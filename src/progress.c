@@ -13,7 +13,7 @@ static double seconds_since(const struct timespec *t)
 	return (double)(now.tv_sec - t->tv_sec) + 1e-9 * (double)(now.tv_nsec - t->tv_nsec);
 }
 
-void gc_progress_start(gc_progress *p, size_t cases, gc_options *o)
+gc_progress_fn gc_progress_start(gc_progress *p, size_t cases)
 {
 	p->enabled = isatty(STDERR_FILENO);
 	p->shown = 0;
@@ -22,10 +22,7 @@ void gc_progress_start(gc_progress *p, size_t cases, gc_options *o)
 	p->path = "";
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 	p->case_start = p->last = p->start;
-	if (p->enabled) {
-		o->progress = gc_progress_update;
-		o->progress_arg = p;
-	}
+	return p->enabled ? gc_progress_update : NULL;
 }
 
 void gc_progress_case(gc_progress *p, size_t index, const char *path)

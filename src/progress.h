@@ -15,10 +15,11 @@ typedef struct gc_progress {
 	struct timespec start, case_start, last;
 } gc_progress;
 
-/* Starts timing a run of `cases` cases and installs the callback in o. */
-void gc_progress_start(gc_progress *p, size_t cases, gc_options *o);
+/* Starts timing a run of `cases` cases.  Returns the callback for the checks
+ * (gc_progress_update, to be called with p), or NULL when nothing is shown. */
+gc_progress_fn gc_progress_start(gc_progress *p, size_t cases);
 void gc_progress_case(gc_progress *p, size_t index, const char *path);
-/* The gc_options.progress callback; arg is the gc_progress. */
+/* The progress callback; arg is the gc_progress. */
 void gc_progress_update(void *arg, size_t done, size_t total);
 /* Clears the line, if one is shown (before other output to stderr, and at the end). */
 void gc_progress_clear(gc_progress *p);

@@ -25,8 +25,14 @@ int gc_format_parse(const char *s, gc_format *out)
 	return GC_EINVAL;
 }
 
+void gc_report_options_init(gc_report_options *o)
+{
+	gc_options_init(&o->check);
+	o->show = GC_DEFAULT_SHOW;
+}
+
 int gc_report_write(FILE *out, gc_format format, const gc_case_report *cases, size_t n,
-                    const gc_options *o)
+                    const gc_report_options *o)
 {
 	switch (format) {
 	case GC_FORMAT_TEXT:  return gc_report_text(out, cases, n, o);

@@ -228,7 +228,7 @@ int gc_class_csv(FILE *out, const gc_class *c)
 /* ---- JSON ---------------------------------------------------------------------------- */
 
 /* The per-case report of one submission, as --format json writes it, parsed. */
-static cJSON *submission_report(const gc_submission *s, const gc_options *o)
+static cJSON *submission_report(const gc_submission *s, const gc_report_options *o)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -248,7 +248,7 @@ static cJSON *submission_report(const gc_submission *s, const gc_options *o)
 	return doc;
 }
 
-static cJSON *class_json(const gc_class *c, const gc_options *o)
+static cJSON *class_json(const gc_class *c, const gc_report_options *o)
 {
 	cJSON *root = cJSON_CreateObject(), *cases, *subs, *summary, *diags;
 	struct tally t;
@@ -298,7 +298,7 @@ static cJSON *class_json(const gc_class *c, const gc_options *o)
 	return root;
 }
 
-int gc_class_json(FILE *out, const gc_class *c, const gc_options *o)
+int gc_class_json(FILE *out, const gc_class *c, const gc_report_options *o)
 {
 	cJSON *root = class_json(c, o);
 	char *text = root ? cJSON_Print(root) : NULL;
@@ -447,7 +447,7 @@ static char *join(const char *dir, const char *name)
 
 /* Writes one page atomically: the class index (s == NULL) or a submission's report. */
 static int write_page(const char *path, const gc_class *c, char **names,
-                      const gc_submission *s, const gc_options *o, gc_error *err)
+                      const gc_submission *s, const gc_report_options *o, gc_error *err)
 {
 	gc_atomic_file f;
 	int rc;
@@ -465,7 +465,7 @@ static int write_page(const char *path, const gc_class *c, char **names,
 	return gc_atomic_commit(&f, err) == 0 ? GC_OK : GC_EIO;
 }
 
-int gc_class_html(const char *dir, const gc_class *c, const gc_options *o, gc_error *err)
+int gc_class_html(const char *dir, const gc_class *c, const gc_report_options *o, gc_error *err)
 {
 	char **names = calloc(c->n_subs ? c->n_subs : 1, sizeof *names);
 	char *path = NULL;

@@ -47,6 +47,12 @@ void gc_report_element_name(const gc_tensor *t, size_t index, char *buf, size_t 
 		snprintf(buf, size, "%s[%zu,%zu]", t->name, k / t->cols, k % t->cols);
 }
 
+size_t gc_report_shown(const gc_tensor_result *tr, const gc_report_options *o)
+{
+	size_t show = o ? o->show : GC_DEFAULT_SHOW;
+	return tr->n_worst < show ? tr->n_worst : show;
+}
+
 void gc_report_count(const gc_case_report *cases, size_t n, size_t *passed, size_t *failed,
                      size_t *errors)
 {

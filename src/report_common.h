@@ -9,6 +9,10 @@
  * index of theta. */
 void gc_report_element_name(const gc_tensor *t, size_t index, char *buf, size_t size);
 
+/* How many of tr's worst elements a report lists: at most o->show (o NULL: the
+ * default). */
+size_t gc_report_shown(const gc_tensor_result *tr, const gc_report_options *o);
+
 /* Counts of passing and failing (failed + error) cases. */
 void gc_report_count(const gc_case_report *cases, size_t n, size_t *passed, size_t *failed,
                      size_t *errors);

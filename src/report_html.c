@@ -376,13 +376,13 @@ static void write_tensor_table(FILE *out, const gc_result *res)
 	fputs("</tbody></table>\n", out);
 }
 
-static void write_worst(FILE *out, const gc_result *res)
+static void write_worst(FILE *out, const gc_result *res, const gc_report_options *o)
 {
 	char name[96];
 	int any = 0;
 
 	for (size_t t = 0; t < res->n_tensors; t++)
-		any |= res->tensors[t].n_worst > 0;
+		any |= gc_report_shown(&res->tensors[t], o) > 0;
 	if (!any)
 		return;
 	fputs("<h3>Worst elements</h3>\n<table class=\"worst\"><thead><tr>"
@@ -391,7 +391,7 @@ static void write_worst(FILE *out, const gc_result *res)
 	      "</tr></thead><tbody>\n", out);
 	for (size_t t = 0; t < res->n_tensors; t++) {
 		const gc_tensor_result *tr = &res->tensors[t];
-		for (size_t k = 0; k < tr->n_worst; k++) {
+		for (size_t k = 0; k < gc_report_shown(tr, o); k++) {
 			const gc_element *e = &tr->worst[k];
 			if (res->elements)
 				gc_report_element_name(&tr->tensor, e->index, name, sizeof name);
@@ -494,7 +494,8 @@ static void write_heatmaps(FILE *out, const gc_result *res, size_t case_no)
 	fputs("</div>\n", out);
 }
 
-static void write_case(FILE *out, const gc_case_report *c, size_t case_no)
+static void write_case(FILE *out, const gc_case_report *c, size_t case_no,
+                       const gc_report_options *o)
 {
 	const char *st = gc_case_status_name(c->status);
 	const gc_result *res = c->status == GC_CASE_ERROR ? NULL : c->result;
@@ -530,7 +531,7 @@ static void write_case(FILE *out, const gc_case_report *c, size_t case_no)
 	if (res) {
 		write_diagnoses(out, res);
 		write_tensor_table(out, res);
-		write_worst(out, res);
+		write_worst(out, res, o);
 		write_heatmaps(out, res, case_no);
 	}
 	fputs("</section>\n", out);
@@ -553,7 +554,7 @@ static void write_head(FILE *out)
 	      "<rect width=\"1.5\" height=\"4\" fill=\"#777\"/></pattern></defs></svg>\n", out);
 }
 
-static void write_top(FILE *out, const gc_case_report *cases, size_t n, const gc_options *o)
+static void write_top(FILE *out, const gc_case_report *cases, size_t n, const gc_report_options *o)
 {
 	size_t passed, failed, errors;
 
@@ -563,7 +564,7 @@ static void write_top(FILE *out, const gc_case_report *cases, size_t n, const gc
 	fprintf(out, "<p class=\"meta\">%zu case%s, %zu with errors; gradcheck %s", n,
 		plural(n), errors, GC_VERSION);
 	if (o)
-		fprintf(out, "; rtol %.3g, atol %.3g + noise", o->rtol, o->atol);
+		fprintf(out, "; rtol %.3g, atol %.3g + noise", o->check.rtol, o->check.atol);
 	fputs("</p>\n</header>\n", out);
 	if (n < 2)
 		return;
@@ -576,13 +577,13 @@ static void write_top(FILE *out, const gc_case_report *cases, size_t n, const gc
 	fputs("</ol></nav>\n", out);
 }
 
-int gc_report_html(FILE *out, const gc_case_report *cases, size_t n, const gc_options *o)
+int gc_report_html(FILE *out, const gc_case_report *cases, size_t n, const gc_report_options *o)
 {
 	write_head(out);
 	write_top(out, cases, n, o);
 	fputs("<main>\n", out);
 	for (size_t i = 0; i < n; i++)
-		write_case(out, &cases[i], i + 1);
+		write_case(out, &cases[i], i + 1, o);
 	fprintf(out, "</main>\n<script>%s</script>\n</body>\n</html>\n", script);
 	/* ferror is sticky, so one check covers every write above. */
 	if (fflush(out) != 0 || ferror(out))

@@ -69,8 +69,9 @@ static cJSON *seed_node(unsigned long seed)
 	return cJSON_CreateString(buf);
 }
 
-static cJSON *options_node(const gc_options *o)
+static cJSON *options_node(const gc_report_options *ro)
 {
+	const gc_options *o = &ro->check;
 	cJSON *obj = cJSON_CreateObject();
 	char shard[48];
 	int rc;
@@ -91,8 +92,8 @@ static cJSON *options_node(const gc_options *o)
 	} else {
 		rc |= add_item(obj, "shard", cJSON_CreateNull());
 	}
-	rc |= add_item(obj, "show", o->show == SIZE_MAX ? cJSON_CreateString("all")
-	                                               : cJSON_CreateNumber((double)o->show));
+	rc |= add_item(obj, "show", ro->show == SIZE_MAX ? cJSON_CreateString("all")
+	                                                : cJSON_CreateNumber((double)ro->show));
 	if (rc) {
 		cJSON_Delete(obj);
 		return NULL;
@@ -180,14 +181,16 @@ static cJSON *shape_node(const gc_tensor *t)
 	return a;
 }
 
-static cJSON *tensor_node(const gc_result *r, const gc_tensor_result *tr, const gc_options *o)
+static cJSON *tensor_node(const gc_result *r, const gc_tensor_result *tr,
+                          const gc_report_options *ro)
 {
+	const gc_options *o = &ro->check;
 	cJSON *obj = cJSON_CreateObject(), *worst = cJSON_CreateArray();
 	int fast = tr->directions;
 	int five = o->method == GC_METHOD_FIVE_POINT;
 	int rc = !obj || !worst;
 
-	for (size_t w = 0; !rc && w < tr->n_worst; w++)
+	for (size_t w = 0; !rc && w < tr->n_worst && w < ro->show; w++)
 		rc = append(worst, worst_node(&tr->tensor, &tr->worst[w], fast, five));
 	if (rc) {
 		cJSON_Delete(worst);
@@ -240,7 +243,7 @@ static cJSON *diagnosis_node(const gc_diagnosis *d)
 }
 
 /* Adds the result's numbers, tensors and diagnoses to the case object. */
-static int add_result(cJSON *obj, const gc_result *r, const gc_options *o)
+static int add_result(cJSON *obj, const gc_result *r, const gc_report_options *o)
 {
 	cJSON *tensors = cJSON_CreateArray(), *diags = cJSON_CreateArray();
 	int rc = !tensors || !diags;
@@ -271,7 +274,7 @@ static int add_result(cJSON *obj, const gc_result *r, const gc_options *o)
 	return rc;
 }
 
-static cJSON *case_node(const gc_case_report *c, const gc_options *o)
+static cJSON *case_node(const gc_case_report *c, const gc_report_options *o)
 {
 	cJSON *obj = cJSON_CreateObject(), *notes = cJSON_CreateArray();
 	int rc = !obj || !notes;
@@ -321,7 +324,7 @@ static cJSON *summary_node(const gc_case_report *cases, size_t n)
 	return obj;
 }
 
-static cJSON *report_node(const gc_case_report *cases, size_t n, const gc_options *o)
+static cJSON *report_node(const gc_case_report *cases, size_t n, const gc_report_options *o)
 {
 	cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray();
 	int rc = !root || !arr;
@@ -345,15 +348,16 @@ static cJSON *report_node(const gc_case_report *cases, size_t n, const gc_option
 	return root;
 }
 
-int gc_report_json(FILE *out, const gc_case_report *cases, size_t n, const gc_options *o)
+int gc_report_json(FILE *out, const gc_case_report *cases, size_t n,
+                   const gc_report_options *o)
 {
-	gc_options defaults;
+	gc_report_options defaults;
 	cJSON *root;
 	char *text;
 	int rc = GC_OK;
 
 	if (!o) {
-		gc_options_init(&defaults);
+		gc_report_options_init(&defaults);
 		o = &defaults;
 	}
 	root = report_node(cases, n, o);
@@ -537,13 +541,14 @@ static int read_method(gc_jctx *j, const cJSON *opt, gc_method *method)
 	return GC_EINVAL;
 }
 
-static int read_options(gc_jctx *j, const cJSON *opt, gc_options *o)
+static int read_options(gc_jctx *j, const cJSON *opt, gc_report_options *ro)
 {
+	gc_options *o = &ro->check;
 	const cJSON *m;
 	double d;
 	int rc;
 
-	gc_options_init(o);
+	gc_report_options_init(ro);
 	gc_jpath_push_key(&j->path, "options");
 	if ((rc = read_shard(j, opt, o)) || (rc = get_nullable(j, opt, "step", 0, &o->step)) ||
 	    (rc = get_nullable(j, opt, "rtol", 0, &o->rtol)) ||
@@ -556,8 +561,8 @@ static int read_options(gc_jctx *j, const cJSON *opt, gc_options *o)
 	if (!(m = get(j, opt, "show")))
 		return GC_EINVAL;
 	if (cJSON_IsString(m) && strcmp(m->valuestring, "all") == 0)
-		o->show = SIZE_MAX;
-	else if ((rc = get_size(j, opt, "show", GC_JSON_INT_MAX, &o->show)))
+		ro->show = SIZE_MAX;
+	else if ((rc = get_size(j, opt, "show", GC_JSON_INT_MAX, &ro->show)))
 		return rc;
 	gc_jpath_pop(&j->path);
 	return GC_OK;
@@ -942,7 +947,7 @@ int gc_report_json_read(char *text, size_t len, const char *path, gc_json_report
 	gc_jpath_push_key(&j.path, "cases");
 	cJSON_ArrayForEach(c, cases) {
 		gc_jpath_push_index(&j.path, i);
-		if ((rc = read_case(&j, c, &out->options, &out->cases[i++])))
+		if ((rc = read_case(&j, c, &out->options.check, &out->cases[i++])))
 			goto fail;
 		gc_jpath_pop(&j.path);
 	}

@@ -14,7 +14,8 @@ typedef struct gc_json_report {
 	size_t len;
 	cJSON *root;            /* the parsed text; the strings below point into it */
 	const char *version;
-	gc_options options;     /* shard_index/shard_count 0/0 when "shard" is null */
+	gc_report_options options;      /* check.shard_index/shard_count 0/0 when "shard"
+	                                   is null */
 	gc_case_report *cases;  /* (n_cases) results and notes arrays owned */
 	size_t n_cases;
 } gc_json_report;

@@ -83,7 +83,7 @@ static void failure_message(FILE *out, const gc_case_report *c)
 }
 
 /* Writes the result of one case (message attribute and text body) as a child element. */
-static int write_outcome(FILE *out, const gc_case_report *c, const gc_options *o)
+static int write_outcome(FILE *out, const gc_case_report *c, const gc_report_options *o)
 {
 	const char *tag = c->status == GC_CASE_ERROR ? "error" : "failure";
 	char *msg = NULL, *body = NULL;
@@ -121,7 +121,7 @@ out:
 	return rc;
 }
 
-int gc_report_junit(FILE *out, const gc_case_report *cases, size_t n, const gc_options *o)
+int gc_report_junit(FILE *out, const gc_case_report *cases, size_t n, const gc_report_options *o)
 {
 	size_t passed, failed, errors;
 	int rc = GC_OK;

@@ -141,7 +141,7 @@ static void yaml_block(FILE *out, const gc_case_report *c)
 	fputs("  ...\n", out);
 }
 
-int gc_report_tap(FILE *out, const gc_case_report *cases, size_t n, const gc_options *o)
+int gc_report_tap(FILE *out, const gc_case_report *cases, size_t n, const gc_report_options *o)
 {
 	(void)o;
 	fprintf(out, "TAP version 13\n1..%zu\n", n);

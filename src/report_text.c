@@ -24,7 +24,7 @@ static void print_tensor_table(FILE *out, const gc_result *r)
 	}
 }
 
-static void print_worst(FILE *out, const gc_result *r)
+static void print_worst(FILE *out, const gc_result *r, const gc_report_options *o)
 {
 	for (size_t t = 0; t < r->n_tensors; t++) {
 		const gc_tensor_result *tr = &r->tensors[t];
@@ -34,13 +34,14 @@ static void print_worst(FILE *out, const gc_result *r)
 			fprintf(out, "  %s: %zu of %zu %s unreliable (the finite differences could not "
 			        "decide)\n", tr->tensor.name, tr->unreliable, tr->checked,
 			        fast ? "directions" : "elements");
-		if (tr->n_worst == 0)
+		size_t shown = gc_report_shown(tr, o);
+		if (shown == 0)
 			continue;
 		fprintf(out, "  %s: %zu of %zu %s fail, worst:\n", tr->tensor.name, tr->failed,
 		        tr->checked, fast ? "directions" : "elements");
 		fprintf(out, "    %-14s %15s %15s %10s %10s\n",
 		        "index", "analytic", "numeric", "abs", "rel");
-		for (size_t w = 0; w < tr->n_worst; w++) {
+		for (size_t w = 0; w < shown; w++) {
 			const gc_element *e = &tr->worst[w];
 			char name[64];
 
@@ -68,9 +69,8 @@ static void put_utf8(FILE *out, const char *s)
 	}
 }
 
-int gc_report_text_case(FILE *out, const gc_case_report *c, const gc_options *o)
+int gc_report_text_case(FILE *out, const gc_case_report *c, const gc_report_options *o)
 {
-	(void)o;
 	fprintf(out, "%s ", gc_case_status_label(c->status));
 	put_utf8(out, c->name);
 	if (c->status == GC_CASE_ERROR) {
@@ -82,7 +82,7 @@ int gc_report_text_case(FILE *out, const gc_case_report *c, const gc_options *o)
 	fprintf(out, ": %zu parameters, loss %.10g\n", c->n_params, c->loss);
 	if (c->result) {
 		print_tensor_table(out, c->result);
-		print_worst(out, c->result);
+		print_worst(out, c->result, o);
 		for (size_t d = 0; d < c->result->n_diagnoses; d++)
 			fprintf(out, "  diagnosis (%s): %s\n",
 			        gc_diag_kind_name(c->result->diagnoses[d].kind),
@@ -96,7 +96,7 @@ int gc_report_text_case(FILE *out, const gc_case_report *c, const gc_options *o)
 	return ferror(out) ? GC_EIO : GC_OK;
 }
 
-int gc_report_text(FILE *out, const gc_case_report *cases, size_t n, const gc_options *o)
+int gc_report_text(FILE *out, const gc_case_report *cases, size_t n, const gc_report_options *o)
 {
 	size_t passed, failed, errors;
 

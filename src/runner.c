@@ -639,7 +639,8 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 		.batch = c->batch, .outputs = c->sizes[c->n_layers], .noise = gc_net_noise(net),
 		.cost = cost,
 	};
-	if ((rc = gc_check(&p, &out->used, &out->result)) != GC_OK) {
+	if ((rc = gc_check_progress(&p, &out->used, ro->progress, ro->progress_arg,
+	                            &out->result)) != GC_OK) {
 		gc_error_set(&err, "%s", gc_strerror(rc));
 		rc = case_error(out, rc, &err);
 		goto out;

@@ -20,6 +20,8 @@ typedef struct gc_run_options {
 	int force;              /* --force: --record may replace different files */
 	int single;             /* --precision single: tolerances for float32 code */
 	gc_case_limits limits;  /* caps on cases, gradient files and --exec output */
+	gc_progress_fn progress;        /* optional: told how each case's check advances */
+	void *progress_arg;
 } gc_run_options;
 
 /* What checking one case produced; report points into the other fields. */

@@ -28,7 +28,7 @@ typedef struct fixture {
 	gc_element *big;
 	gc_tensor_result t_small[2], t_scale[2], t_big[2], t_evil[1], t_fast[1];
 	gc_diagnosis diag;
-	gc_options opt;
+	gc_report_options opt;
 } fixture;
 
 static fixture fx;
@@ -164,7 +164,7 @@ static void build_big(void)
 static void fixture_build(void)
 {
 	memset(&fx, 0, sizeof fx);
-	gc_options_init(&fx.opt);
+	gc_report_options_init(&fx.opt);
 	build_small();
 	build_scale();
 	build_big();

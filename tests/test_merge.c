@@ -166,16 +166,16 @@ static void free_run(gc_case_report *c, size_t n)
 static char dir[] = "/tmp/gc_test_merge_XXXXXX";
 static char paths[8][600];
 
-static void make_options(gc_options *o, unsigned k)
+static void make_options(gc_report_options *o, unsigned k)
 {
-	gc_options_init(o);
+	gc_report_options_init(o);
 	o->show = SHOW;
-	o->shard_index = k;
-	o->shard_count = k ? SHARDS : 0;
+	o->check.shard_index = k;
+	o->check.shard_count = k ? SHARDS : 0;
 }
 
 static void write_report(const char *path, const gc_case_report *c, size_t n,
-                         const gc_options *o)
+                         const gc_report_options *o)
 {
 	FILE *f = fopen(path, "w");
 
@@ -184,7 +184,7 @@ static void write_report(const char *path, const gc_case_report *c, size_t n,
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-static char *report_text(const gc_case_report *c, size_t n, const gc_options *o)
+static char *report_text(const gc_case_report *c, size_t n, const gc_report_options *o)
 {
 	char *buf;
 	size_t len;
@@ -199,7 +199,7 @@ static char *report_text(const gc_case_report *c, size_t n, const gc_options *o)
 static void setup(void)
 {
 	gc_case_report c[3];
-	gc_options o;
+	gc_report_options o;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	for (unsigned k = 0; k <= SHARDS; k++) {
@@ -241,7 +241,7 @@ START_TEST(merged_equals_unsharded)
 	/* shards given out of order */
 	const char *p[] = { paths[3], paths[1], paths[2] };
 	gc_case_report c[3];
-	gc_options o;
+	gc_report_options o;
 	gc_error err;
 	int status = -1;
 	char *json = merge(p, 3, &status, &err);
@@ -308,7 +308,7 @@ END_TEST
 START_TEST(merged_exit_status)
 {
 	gc_case_report c[3];
-	gc_options o;
+	gc_report_options o;
 	gc_error err;
 	int status;
 
@@ -400,7 +400,7 @@ static gc_result *fast_result(unsigned k)
 
 START_TEST(fast_merged_equals_unsharded)
 {
-	gc_options o;
+	gc_report_options o;
 	gc_error err;
 	int status;
 
@@ -408,8 +408,8 @@ START_TEST(fast_merged_equals_unsharded)
 		gc_result *r = fast_result(k);
 		gc_case_report c = { "F", GC_CASE_FAIL, NULL, 9, 0.5, r, NULL, 0, NULL };
 		make_options(&o, k);
-		o.fast = 1;
-		o.seed = 42;
+		o.check.fast = 1;
+		o.check.seed = 42;
 		snprintf(paths[4 + k], sizeof paths[0], "%s/fast%u.json", dir, k);
 		write_report(paths[4 + k], &c, 1, &o);
 		gc_result_free(r);
@@ -468,7 +468,7 @@ END_TEST
 START_TEST(different_cases)
 {
 	gc_case_report c[3];
-	gc_options o;
+	gc_report_options o;
 
 	make_run(3, c);
 	make_options(&o, 3);
@@ -488,7 +488,7 @@ END_TEST
 START_TEST(different_contents)
 {
 	gc_case_report c[3];
-	gc_options o;
+	gc_report_options o;
 
 	make_run(3, c);
 	make_options(&o, 3);
@@ -512,11 +512,11 @@ END_TEST
 START_TEST(different_options)
 {
 	gc_case_report c[3];
-	gc_options o;
+	gc_report_options o;
 
 	make_run(3, c);
 	make_options(&o, 3);
-	o.rtol = 1e-5;
+	o.check.rtol = 1e-5;
 	snprintf(paths[4], sizeof paths[4], "%s/rtol.json", dir);
 	write_report(paths[4], c, 3, &o);
 	free_run(c, 3);
@@ -528,11 +528,11 @@ END_TEST
 START_TEST(mixed_shard_counts)
 {
 	gc_case_report c[3];
-	gc_options o;
+	gc_report_options o;
 
 	make_run(3, c);
 	make_options(&o, 3);
-	o.shard_count = 4;
+	o.check.shard_count = 4;
 	snprintf(paths[4], sizeof paths[4], "%s/of4.json", dir);
 	write_report(paths[4], c, 3, &o);
 	free_run(c, 3);
@@ -545,7 +545,7 @@ END_TEST
 START_TEST(overlapping_elements)
 {
 	gc_case_report c[3];
-	gc_options o;
+	gc_report_options o;
 
 	make_run(2, c);
 	make_options(&o, 3);

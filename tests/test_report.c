@@ -70,7 +70,7 @@ static void setup(void)
 	cases[3] = (gc_case_report){ "nan", GC_CASE_FAIL, NULL, 2, 1.0, &nan_r, NULL, 0, NULL };
 }
 
-static char *write_mem(gc_format format, const gc_options *o)
+static char *write_mem(gc_format format, const gc_report_options *o)
 {
 	char *buf = NULL;
 	size_t len;
@@ -230,13 +230,13 @@ END_TEST
 
 START_TEST(json_sharded_lists_elements)
 {
-	gc_options o;
-	gc_options_init(&o);
-	o.shard_index = 2;
-	o.shard_count = 3;
-	o.method = GC_METHOD_FIVE_POINT;
+	gc_report_options o;
+	gc_report_options_init(&o);
+	o.check.shard_index = 2;
+	o.check.shard_count = 3;
+	o.check.method = GC_METHOD_FIVE_POINT;
 	o.show = SIZE_MAX;
-	o.step = 1e-4;
+	o.check.step = 1e-4;
 	char *text = write_mem(GC_FORMAT_JSON, &o);
 	cJSON *root = cJSON_Parse(text);
 	const cJSON *opt = at(root, "options");
@@ -265,6 +265,51 @@ START_TEST(json_sharded_lists_elements)
 END_TEST
 
 /* ---- JUnit --------------------------------------------------------------------- */
+
+/* The number of times needle occurs in s. */
+static size_t occurrences(const char *s, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+START_TEST(show_limits_listed_elements)
+{
+	gc_report_options o;
+	char *text;
+	cJSON *root;
+
+	gc_report_options_init(&o);
+	ck_assert_uint_eq(o.show, 5);
+	ck_assert(o.check.rtol == 1e-6);
+	/* "scaled" has three failing W2 elements */
+	text = write_mem(GC_FORMAT_TEXT, NULL);
+	ck_assert_uint_eq(occurrences(text, "    W2[0,"), 3);
+	free(text);
+	o.show = 1;
+	text = write_mem(GC_FORMAT_TEXT, &o);
+	ck_assert_uint_eq(occurrences(text, "    W2[0,"), 1);
+	ck_assert_ptr_nonnull(strstr(text, "W2: 3 of 3 elements fail, worst:"));
+	free(text);
+	text = write_mem(GC_FORMAT_HTML, &o);
+	ck_assert_uint_eq(occurrences(text, "<code>W2[0,"), 1);
+	free(text);
+	text = write_mem(GC_FORMAT_JSON, &o);
+	root = cJSON_Parse(text);
+	const cJSON *w2 = cJSON_GetArrayItem(at(cJSON_GetArrayItem(at(root, "cases"), 1), "tensors"), 1);
+	ck_assert_int_eq(cJSON_GetArraySize(at(w2, "worst")), 1);
+	ck_assert(num(at(root, "options"), "show") == 1);
+	cJSON_Delete(root);
+	free(text);
+	o.show = 0;
+	text = write_mem(GC_FORMAT_TEXT, &o);
+	ck_assert_ptr_null(strstr(text, "worst:"));
+	ck_assert_ptr_nonnull(strstr(text, "diagnosis (scale)"));
+	free(text);
+}
+END_TEST
 
 START_TEST(junit_validates_against_schema)
 {
@@ -378,6 +423,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, json_cases);
 	tcase_add_test(tc, json_non_finite_is_null);
 	tcase_add_test(tc, json_sharded_lists_elements);
+	tcase_add_test(tc, show_limits_listed_elements);
 	tcase_add_test(tc, junit_validates_against_schema);
 	tcase_add_test(tc, junit_counts_and_escaping);
 	tcase_add_test(tc, tap_parses);

@@ -79,8 +79,8 @@ START_TEST(test_runs_round_trip)
 END_TEST
 
 /* Writes the n cases with options o, reads that back, and writes again: same bytes. */
-static void structs_round_trip(const gc_case_report *cases, size_t n, const gc_options *o,
-                               const char *what)
+static void structs_round_trip(const gc_case_report *cases, size_t n,
+                               const gc_report_options *o, const char *what)
 {
 	char *text = NULL;
 	size_t len;
@@ -135,17 +135,17 @@ START_TEST(test_every_field_round_trip)
 		{ "nan-loss", GC_CASE_PASS, NULL, 7, NAN, &r, NULL, 0, "fedcba9876543210" },
 		{ "no-result", GC_CASE_PASS, NULL, 3, -1e12, NULL, notes + 1, 1, NULL },
 	};
-	gc_options o;
+	gc_report_options o;
 
-	gc_options_init(&o);
-	o.step = 1e-4;
-	o.rtol = 2e-7;
-	o.atol = 1e-300;
-	o.method = GC_METHOD_FIVE_POINT;
-	o.sample = 5;
-	o.seed = 18446744073709551557UL;
-	o.shard_index = 2;
-	o.shard_count = 3;
+	gc_report_options_init(&o);
+	o.check.step = 1e-4;
+	o.check.rtol = 2e-7;
+	o.check.atol = 1e-300;
+	o.check.method = GC_METHOD_FIVE_POINT;
+	o.check.sample = 5;
+	o.check.seed = 18446744073709551557UL;
+	o.check.shard_index = 2;
+	o.check.shard_count = 3;
 	o.show = SIZE_MAX;
 	structs_round_trip(cases, 4, &o, "every field, sharded");
 
@@ -154,11 +154,11 @@ START_TEST(test_every_field_round_trip)
 	tr[0].worst = dir_worst;
 	tr[0].directions = 1;
 	r.elements = NULL;
-	o.fast = 1;
-	o.method = GC_METHOD_CENTRAL;
-	o.shard_index = o.shard_count = 0;
+	o.check.fast = 1;
+	o.check.method = GC_METHOD_CENTRAL;
+	o.check.shard_index = o.check.shard_count = 0;
 	o.show = 2;
-	o.seed = 7;
+	o.check.seed = 7;
 	structs_round_trip(cases, 4, &o, "every field, fast");
 }
 END_TEST

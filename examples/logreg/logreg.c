@@ -98,11 +98,11 @@ int main(void)
 		{ .name = "w", .offset = 0, .rows = N_FEATURES, .cols = 1 },
 		{ .name = "b", .offset = N_FEATURES, .rows = 1, .cols = 1 },
 	};
-	gc_options opt;
+	gc_report_options opt;          /* the check's options and the report's --show */
 	gc_result *res = NULL;
 
 	logreg_grad(theta, &train, grad);
-	gc_options_init(&opt);          /* default tolerances, one thread per processor */
+	gc_report_options_init(&opt);   /* default tolerances, one thread per processor */
 	gc_problem prob = {
 		.n = N_PARAMS, .theta = theta, .grad = grad,
 		.loss = logreg_loss(theta, &train),
@@ -110,7 +110,7 @@ int main(void)
 		.tensors = tensors, .n_tensors = sizeof tensors / sizeof tensors[0],
 		.batch = N_SAMPLES,     /* lets a diagnosis call a factor of 8 "the batch size" */
 	};
-	int rc = gc_check(&prob, &opt, &res);
+	int rc = gc_check(&prob, &opt.check, &res);
 	if (rc != GC_OK) {
 		fprintf(stderr, "logreg: gc_check: %s\n", gc_strerror(rc));
 		return 2;
