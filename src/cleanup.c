@@ -3,10 +3,12 @@
  * empties it, LIVE when registered, and TAKEN once gc_cleanup_run claimed it: moves
  * between states are compare-and-swaps, so the handler never reads a path that a
  * thread is freeing, and a thread never frees a path the handler is removing. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "cleanup.h"
 
@@ -22,6 +24,7 @@ static atomic_int file_state[FILE_SLOTS];
 static char *_Atomic file_path[FILE_SLOTS];
 static atomic_int group_state[GROUP_SLOTS];
 static atomic_int group_id[GROUP_SLOTS];
+static atomic_int holders;      /* threads between gc_cleanup_hold and _release */
 
 /* Claims a FREE slot of state[n] (now BUSY); -1 when none is free. */
 static int claim(atomic_int *state, int n)
@@ -79,8 +82,36 @@ void gc_cleanup_group_remove(int handle)
 		atomic_store(&group_id[i], 0);
 }
 
+void gc_cleanup_hold(sigset_t *saved)
+{
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, saved);
+	atomic_fetch_add(&holders, 1);
+}
+
+void gc_cleanup_release(const sigset_t *saved)
+{
+	atomic_fetch_sub(&holders, 1);
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+/* Waits until no thread holds, but not forever: a holder may wait for a lock that
+ * the interrupted thread holds (inside malloc, say). */
+static void wait_for_holders(void)
+{
+	const struct timespec ms = { 0, 1000000 };
+
+	for (int i = 0; i < GC_CLEANUP_WAIT_MS && atomic_load(&holders) > 0; i++)
+		nanosleep(&ms, NULL);
+}
+
 void gc_cleanup_run(void)
 {
+	wait_for_holders();
 	for (int i = 0; i < GROUP_SLOTS; i++) {
 		int expect = LIVE;
 		if (atomic_compare_exchange_strong(&group_state[i], &expect, TAKEN))

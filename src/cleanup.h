@@ -6,6 +6,7 @@
 #ifndef GC_CLEANUP_H
 #define GC_CLEANUP_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 /* Registers the file at path (copied) for removal; returns a handle (>= 1) for
@@ -20,6 +21,14 @@ void gc_cleanup_file_remove(int handle);
  * before the group's leader is reaped (its pid could then be reused). */
 int gc_cleanup_group_add(pid_t pgid);
 void gc_cleanup_group_remove(int handle);
+
+/* Around creating a file or process and registering it: a signal in between would
+ * leave it behind.  hold blocks SIGINT and SIGTERM in this thread (saving the mask)
+ * and makes gc_cleanup_run, running in another thread, wait for release (at most
+ * GC_CLEANUP_WAIT_MS), which restores the mask. */
+#define GC_CLEANUP_WAIT_MS 200
+void gc_cleanup_hold(sigset_t *saved);
+void gc_cleanup_release(const sigset_t *saved);
 
 /* Async-signal-safe: kills (SIGKILL) every registered process group and removes every
  * registered file.  Entries it took stay taken (the process is about to end). */

@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -155,7 +154,7 @@ static int start_child(struct run *r, const char *cmd, char *const *argv, gc_err
 {
 	int fds[6] = { -1, -1, -1, -1, -1, -1 };   /* in r/w, out r/w, err r/w */
 	struct sigaction dfl;
-	sigset_t empty, stop, saved;
+	sigset_t empty, saved;
 	long max_fd = sysconf(_SC_OPEN_MAX);
 	int fork_errno;
 	int status = GC_OK;
@@ -173,11 +172,7 @@ static int start_child(struct run *r, const char *cmd, char *const *argv, gc_err
 			goto out;
 		}
 	}
-	/* SIGINT and SIGTERM wait in this thread until the group is in the cleanup */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, &saved);
+	gc_cleanup_hold(&saved);        /* until the group is in the cleanup */
 	r->pid = fork();
 	fork_errno = errno;
 	if (r->pid == 0)
@@ -186,7 +181,7 @@ static int start_child(struct run *r, const char *cmd, char *const *argv, gc_err
 		setpgid(r->pid, r->pid);   /* also here, so the group exists before we may kill it */
 		r->cleanup = gc_cleanup_group_add(r->pid);
 	}
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	gc_cleanup_release(&saved);
 	if (r->pid < 0) {
 		set_sys_error(err, "fork", fork_errno);
 		status = GC_EIO;

@@ -15,47 +15,74 @@ static int fail_errno(gc_error *err, const char *path, const char *what)
 	return GC_EIO;
 }
 
+/* A device, FIFO or socket (-o /dev/null, /dev/stdout) is written in place: renaming
+ * a file over it would replace the device. */
+static int open_in_place(gc_atomic_file *f, const char *path, gc_error *err)
+{
+	if (!(f->path = strdup(path))) {
+		fail_errno(err, path, "cannot write");
+		return GC_ENOMEM;
+	}
+	if (!(f->fp = fopen(path, "w"))) {
+		fail_errno(err, path, "cannot write");
+		gc_atomic_abort(f);
+		return GC_EIO;
+	}
+	return GC_OK;
+}
+
 int gc_atomic_open(gc_atomic_file *f, const char *path, gc_error *err)
 {
-	size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
+	struct stat st, lst;
+	int exists = stat(path, &st) == 0;
+	sigset_t saved;
+	size_t n;
 	int fd;
 
 	memset(f, 0, sizeof *f);
-	f->path = strdup(path);
-	f->tmp_path = malloc(n);
+	if (exists && !S_ISREG(st.st_mode))
+		return open_in_place(f, path, err);
+	/* a symbolic link to a file stays one: the file it names is replaced */
+	if (exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+		f->path = realpath(path, NULL);
+	else
+		f->path = strdup(path);
+	n = f->path ? strlen(f->path) + sizeof ".tmp.XXXXXX" : 0;
+	f->tmp_path = f->path ? malloc(n) : NULL;
 	if (!f->path || !f->tmp_path) {
 		gc_atomic_abort(f);
 		fail_errno(err, path, "cannot write");
 		return GC_ENOMEM;
 	}
-	snprintf(f->tmp_path, n, "%s.tmp.XXXXXX", path);
+	snprintf(f->tmp_path, n, "%s.tmp.XXXXXX", f->path);
+	gc_cleanup_hold(&saved);
 	fd = mkstemp(f->tmp_path);
+	if (fd >= 0)
+		f->cleanup = gc_cleanup_file_add(f->tmp_path);
+	gc_cleanup_release(&saved);
 	if (fd < 0 || !(f->fp = fdopen(fd, "w"))) {
 		fail_errno(err, path, "cannot write");
-		if (fd >= 0) {
+		if (fd >= 0)
 			close(fd);
-			unlink(f->tmp_path);
-		}
-		free(f->path);
-		free(f->tmp_path);
-		memset(f, 0, sizeof *f);
+		else
+			f->tmp_path[0] = '\0';       /* nothing to remove */
+		gc_atomic_abort(f);
 		return GC_EIO;
 	}
-	f->cleanup = gc_cleanup_file_add(f->tmp_path);
 	/* a replaced file keeps its mode (a 0600 report stays private); a new one is 0644 */
-	struct stat st;
-	fchmod(fd, stat(path, &st) == 0 && S_ISREG(st.st_mode) ? st.st_mode & 07777 : 0644);
+	fchmod(fd, exists ? st.st_mode & 07777 : 0644);
 	return 0;
 }
 
 int gc_atomic_commit(gc_atomic_file *f, gc_error *err)
 {
-	int bad = fflush(f->fp) != 0 || ferror(f->fp) || fsync(fileno(f->fp)) != 0;
+	int in_place = !f->tmp_path;
+	int bad = fflush(f->fp) != 0 || ferror(f->fp) || (!in_place && fsync(fileno(f->fp)) != 0);
 
 	if (fclose(f->fp) != 0)
 		bad = 1;
 	f->fp = NULL;
-	if (bad || rename(f->tmp_path, f->path) != 0) {
+	if (bad || (!in_place && rename(f->tmp_path, f->path) != 0)) {
 		fail_errno(err, f->path, "cannot write");
 		gc_atomic_abort(f);
 		return GC_EIO;
@@ -71,7 +98,7 @@ void gc_atomic_abort(gc_atomic_file *f)
 {
 	if (f->fp)
 		fclose(f->fp);
-	if (f->tmp_path)
+	if (f->tmp_path && f->tmp_path[0])
 		unlink(f->tmp_path);
 	gc_cleanup_file_remove(f->cleanup);
 	free(f->path);

@@ -49,13 +49,19 @@ static int add_size(cJSON *obj, const char *key, size_t n)
 	return add_item(obj, key, cJSON_CreateNumber((double)n));
 }
 
-static int add_string(cJSON *obj, const char *key, const char *s)
+/* A JSON string of s (NULL: "") with invalid UTF-8 replaced (a program's output). */
+static cJSON *text_node(const char *s)
 {
 	char *fixed = gc_utf8_fix(s ? s : "");
-	int rc = fixed ? add_item(obj, key, cJSON_CreateString(fixed)) : -1;
+	cJSON *node = fixed ? cJSON_CreateString(fixed) : NULL;
 
 	free(fixed);
-	return rc;
+	return node;
+}
+
+static int add_string(cJSON *obj, const char *key, const char *s)
+{
+	return add_item(obj, key, text_node(s));
 }
 
 /* Seeds above 2^53 do not fit a JSON number exactly: written as decimal strings. */
@@ -280,7 +286,7 @@ static cJSON *case_node(const gc_case_report *c, const gc_report_options *o)
 	int rc = !obj || !notes;
 
 	for (size_t i = 0; !rc && i < c->n_notes; i++)
-		rc = append(notes, cJSON_CreateString(c->notes[i] ? c->notes[i] : ""));
+		rc = append(notes, text_node(c->notes[i]));
 	if (rc) {
 		cJSON_Delete(notes);
 		cJSON_Delete(obj);

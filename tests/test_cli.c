@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include "cli.h"
 #include "testutil.h"
 
@@ -360,6 +361,63 @@ START_TEST(test_nothing_overwritten)
 }
 END_TEST
 
+/* The null (minor 3) or full (minor 7) device: a node made in dir as root, so that
+ * a -o that replaced it would not break the machine's own; /dev's otherwise (where
+ * a user cannot replace anything). */
+static void device_path(const char *dir, const char *name, unsigned minor, char *out,
+                        size_t size)
+{
+	snprintf(out, size, "%s/%s", dir, name);
+	if (geteuid() != 0 || mknod(out, S_IFCHR | 0666, makedev(1, minor)) != 0)
+		snprintf(out, size, "/dev/%s", name);
+}
+
+/* -o onto a device writes to it (never renames a file over it) and reports a full
+ * one; -o onto a symbolic link replaces the file it names, keeping the link. */
+START_TEST(test_output_onto_device_and_link)
+{
+	char dir[] = "/tmp/gc_cli_dev_XXXXXX", null[256], full[256], file[256], link[256];
+	struct stat st;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	device_path(dir, "null", 3, null, sizeof null);
+	device_path(dir, "full", 7, full, sizeof full);
+
+	cli_run r = cli_gradcheck("-o %s cases/seed003_sigmoid_2_2_1.json", null);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	cli_free(&r);
+	ck_assert_int_eq(stat(null, &st), 0);
+	ck_assert_msg(S_ISCHR(st.st_mode), "-o %s replaced the device", null);
+	r = cli_gradcheck("-o %s cases/seed003_sigmoid_2_2_1.json", full);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "No space left on device") != NULL, "%s", r.err);
+	cli_free(&r);
+	ck_assert_int_eq(stat(full, &st), 0);
+	ck_assert(S_ISCHR(st.st_mode));
+
+	snprintf(file, sizeof file, "%s/report.txt", dir);
+	snprintf(link, sizeof link, "%s/latest.txt", dir);
+	FILE *fp = fopen(file, "w");
+	fputs("old\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(chmod(file, 0600), 0);
+	ck_assert_int_eq(symlink("report.txt", link), 0);
+	r = cli_gradcheck("-o %s cases/seed003_sigmoid_2_2_1.json", link);
+	ck_assert_int_eq(r.status, 0);
+	cli_free(&r);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	char *now = cli_slurp(file);
+	ck_assert_msg(strstr(now, "1 passed, 0 failed") != NULL, "%s", now);
+	free(now);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* A loss of 1e30 (target 1e15) rounds away every difference: no element can be
  * decided, and such a case is an error, never a pass. */
 START_TEST(test_nothing_decided)
@@ -424,6 +482,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_kink_is_not_a_failure);
 	tcase_add_test(tc, test_stdout_lost);
 	tcase_add_test(tc, test_nothing_overwritten);
+	tcase_add_test(tc, test_output_onto_device_and_link);
 	tcase_add_test(tc, test_nothing_decided);
 	tcase_add_test(tc, test_reports_are_utf8);
 	suite_add_tcase(s, tc);

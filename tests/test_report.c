@@ -11,6 +11,7 @@
 #include "json_assert.h"
 #include "testutil.h"
 #include "report.h"
+#include "report_common.h"
 
 #define DATA "tests/data"
 
@@ -53,6 +54,8 @@ static gc_tensor_result nan_t[] = {
 	{ { "b1", 0, 2, 1, 1, 0 }, 2, 1, 0, INFINITY, INFINITY, nan_el, 1, 0, 0 },
 };
 static gc_result nan_r = { 2, nan_el, nan_t, 1, NULL, 0, 2, 1, 0, 1e-9, 1e-6, 0, 0, 0, NULL };
+/* a program's standard error, quoted in a note, with bytes that are not UTF-8 */
+static const char *const nan_notes[] = { "stderr: \xff\xfe!" };
 
 #define ESCAPE_NAME "a<b>&\"c\""
 #define ERROR_MSG "cannot parse <x> & \x01y\xff: 'z'"
@@ -67,7 +70,7 @@ static void setup(void)
 	                             NULL, 0, NULL };
 	cases[1] = (gc_case_report){ "scaled", GC_CASE_FAIL, NULL, 7, 0.25, &sc_r, sc_notes, 1, NULL };
 	cases[2] = (gc_case_report){ ESCAPE_NAME, GC_CASE_ERROR, ERROR_MSG, 0, 0, NULL, NULL, 0, NULL };
-	cases[3] = (gc_case_report){ "nan", GC_CASE_FAIL, NULL, 2, 1.0, &nan_r, NULL, 0, NULL };
+	cases[3] = (gc_case_report){ "nan", GC_CASE_FAIL, NULL, 2, 1.0, &nan_r, nan_notes, 1, NULL };
 }
 
 static char *write_mem(gc_format format, const gc_report_options *o)
@@ -223,6 +226,29 @@ START_TEST(json_non_finite_is_null)
 	ck_assert(cJSON_IsNull(at(w, "analytic")));
 	ck_assert(num(w, "numeric") == 0.5);
 	ck_assert(cJSON_IsNull(at(w, "abs")) && cJSON_IsNull(at(w, "rel")));
+	cJSON_Delete(root);
+	free(text);
+}
+END_TEST
+
+/* Nonzero when every byte of s belongs to a well-formed UTF-8 character. */
+static int valid_utf8(const char *s)
+{
+	for (size_t len; *s; s += len)
+		if (!(len = gc_utf8_len(s)))
+			return 0;
+	return 1;
+}
+
+START_TEST(json_notes_are_utf8)
+{
+	char *text = write_mem(GC_FORMAT_JSON, NULL);
+	cJSON *root = cJSON_Parse(text);
+	const cJSON *nan = cJSON_GetArrayItem(at(root, "cases"), 3);
+
+	ck_assert(valid_utf8(text));
+	ck_assert_str_eq(cJSON_GetArrayItem(at(nan, "notes"), 0)->valuestring,
+	                 "stderr: \xef\xbf\xbd\xef\xbf\xbd!");
 	cJSON_Delete(root);
 	free(text);
 }
@@ -395,7 +421,7 @@ START_TEST(tap_parses)
 		"parse_errors 0\n"
 		"yaml 2 fail W2:3/3 scale notes=1 msg=3 of 7 elements fail in 1 of 2 tensors\n"
 		"yaml 3 error notes=0 msg=cannot parse <x> & \x01y\xef\xbf\xbd: 'z'\n"
-		"yaml 4 fail b1:1/2 notes=0 msg=1 of 2 elements fail in 1 of 1 tensors\n");
+		"yaml 4 fail b1:1/2 notes=1 msg=1 of 2 elements fail in 1 of 1 tensors\n");
 	unlink(path);
 	free(path);
 }
@@ -422,6 +448,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, json_top_level);
 	tcase_add_test(tc, json_cases);
 	tcase_add_test(tc, json_non_finite_is_null);
+	tcase_add_test(tc, json_notes_are_utf8);
 	tcase_add_test(tc, json_sharded_lists_elements);
 	tcase_add_test(tc, show_limits_listed_elements);
 	tcase_add_test(tc, junit_validates_against_schema);

@@ -7,7 +7,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +283,49 @@ START_TEST(test_temp_files_and_groups_cleaned)
 }
 END_TEST
 
+/* A thread that creates a file under gc_cleanup_hold and registers it 40 ms later. */
+struct holder {
+	char path[256];
+	atomic_int holding;
+};
+
+static void *create_while_held(void *arg)
+{
+	struct holder *h = arg;
+	sigset_t saved;
+	int fd;
+
+	gc_cleanup_hold(&saved);
+	atomic_store(&h->holding, 1);
+	fd = mkstemp(h->path);
+	nap();
+	nap();
+	gc_cleanup_file_add(h->path);
+	close(fd);
+	gc_cleanup_release(&saved);
+	return NULL;
+}
+
+/* A signal between creating a temporary file and registering it (in another thread)
+ * must not leave the file: gc_cleanup_run waits for the registration. */
+START_TEST(test_cleanup_waits_for_holder)
+{
+	char *dir = temp_dir(), names[256];
+	struct holder h = { .holding = 0 };
+	pthread_t t;
+
+	snprintf(h.path, sizeof h.path, "%s/report.tmp.XXXXXX", dir);
+	ck_assert_int_eq(pthread_create(&t, NULL, create_while_held, &h), 0);
+	while (!atomic_load(&h.holding))
+		sched_yield();
+	gc_cleanup_run();
+	pthread_join(t, NULL);
+	list_dir(dir, names, sizeof names);
+	ck_assert_str_eq(names, "");
+	remove_dir(dir);
+}
+END_TEST
+
 /* Handles: 0 is "none" everywhere, a removed entry is not cleaned, a full registry
  * says so with 0. */
 START_TEST(test_registry_handles)
@@ -322,6 +368,7 @@ static Suite *signals_suite(void)
 	tcase_add_test(tc, test_sigterm_exec);
 	tcase_add_test(tc, test_sigterm_model);
 	tcase_add_test(tc, test_temp_files_and_groups_cleaned);
+	tcase_add_test(tc, test_cleanup_waits_for_holder);
 	tcase_add_test(tc, test_registry_handles);
 	suite_add_tcase(s, tc);
 	return s;
