@@ -15,8 +15,10 @@ static int fail_errno(gc_error *err, const char *path, const char *what)
 	return GC_EIO;
 }
 
-/* A device, FIFO or socket (-o /dev/null, /dev/stdout) is written in place: renaming
- * a file over it would replace the device. */
+/* A device, FIFO or socket (-o /dev/null) is written in place: renaming a file over
+ * it would replace the device.  So is a symbolic link: renaming over the file it
+ * names would leave whoever holds that file open (-o /dev/stdout, a link through
+ * /proc/self/fd to the file the shell opened) writing to a file no longer there. */
 static int open_in_place(gc_atomic_file *f, const char *path, gc_error *err)
 {
 	if (!(f->path = strdup(path))) {
@@ -40,13 +42,9 @@ int gc_atomic_open(gc_atomic_file *f, const char *path, gc_error *err)
 	int fd;
 
 	memset(f, 0, sizeof *f);
-	if (exists && !S_ISREG(st.st_mode))
+	if (exists && (!S_ISREG(st.st_mode) || (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))))
 		return open_in_place(f, path, err);
-	/* a symbolic link to a file stays one: the file it names is replaced */
-	if (exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-		f->path = realpath(path, NULL);
-	else
-		f->path = strdup(path);
+	f->path = strdup(path);
 	n = f->path ? strlen(f->path) + sizeof ".tmp.XXXXXX" : 0;
 	f->tmp_path = f->path ? malloc(n) : NULL;
 	if (!f->path || !f->tmp_path) {

@@ -9,11 +9,11 @@
 /* A file being written under a temporary name in the destination's folder; it
  * replaces the destination only on gc_atomic_commit, so a killed run never leaves
  * half a file; on SIGINT or SIGTERM the temporary file is removed (cleanup.h).  A
- * symbolic link's file is replaced, the link kept; a destination that is not a
- * regular file (/dev/null, a FIFO) is written in place. */
+ * destination that is a symbolic link or not a regular file (/dev/null, a FIFO,
+ * /dev/stdout) is written in place. */
 typedef struct gc_atomic_file {
 	FILE *fp;               /* write here */
-	char *path;             /* the file replaced (a link resolved) */
+	char *path;
 	char *tmp_path;         /* NULL: written in place */
 	int cleanup;            /* tmp_path's handle in the signal cleanup (cleanup.h); 0: none */
 } gc_atomic_file;

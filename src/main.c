@@ -606,8 +606,6 @@ static void print_summary(const gc_case_report *reports, size_t n)
 	printf("%zu passed, %zu failed\n", passed, failed);
 }
 
-/* Writes the report to -o FILE atomically (and the summary line to stdout), or to
- * stdout in the chosen format.  Returns nonzero when writing failed. */
 /* -o must not name one of the inputs (the same file by device and inode, however
  * spelled): the report would replace the case or shard it was made from. */
 static void refuse_output_onto(const cli *c, const char *const *inputs, size_t n)
@@ -632,6 +630,8 @@ static gc_report_options report_options(const cli *c)
 	return ro;
 }
 
+/* Writes the report to -o FILE atomically (and the summary line to stdout), or to
+ * stdout in the chosen format.  Returns nonzero when writing failed. */
 static int write_report(const cli *c, const gc_case_report *reports, size_t n)
 {
 	const gc_report_options ro = report_options(c);
@@ -1058,6 +1058,16 @@ static void catch_stop_signals(void)
 			sigaction(sigs[i], &sa, NULL);
 }
 
+/* -o /dev/stdout, or the file standard output already goes to: writing it through a
+ * second open file would overwrite the summary line (or be overwritten by it). */
+static int names_standard_output(const char *path)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && fstat(STDOUT_FILENO, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 static int run_command(int argc, char **argv)
 {
 	const char *command = "check";
@@ -1091,6 +1101,8 @@ static int run_command(int argc, char **argv)
 		}
 	}
 	parse_args(argc, argv, &c, subs != NULL || strcmp(command, "grade") == 0);
+	if (c.output && names_standard_output(c.output))
+		c.output = NULL;
 	argc -= optind;
 	argv += optind;
 	if (strcmp(command, "grad") == 0)

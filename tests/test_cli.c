@@ -373,7 +373,8 @@ static void device_path(const char *dir, const char *name, unsigned minor, char 
 }
 
 /* -o onto a device writes to it (never renames a file over it) and reports a full
- * one; -o onto a symbolic link replaces the file it names, keeping the link. */
+ * one; -o onto a symbolic link writes the file it names, keeping the link; -o naming
+ * the file standard output goes to is standard output (nothing overwritten). */
 START_TEST(test_output_onto_device_and_link)
 {
 	char dir[] = "/tmp/gc_cli_dev_XXXXXX", null[256], full[256], file[256], link[256];
@@ -412,7 +413,16 @@ START_TEST(test_output_onto_device_and_link)
 	ck_assert_int_eq(stat(file, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 
+	/* standard output is a file here (cli_sh) */
+	cli_run plain = cli_gradcheck("--format json cases/seed003_sigmoid_2_2_1.json");
+	r = cli_gradcheck("--format json -o /dev/stdout cases/seed003_sigmoid_2_2_1.json");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, plain.out);
+	cli_free(&r);
+	cli_free(&plain);
+
 	char cmd[300];
+
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
