@@ -21,16 +21,7 @@ static int read_gradfile(gc_jctx *j, const cJSON *root, const gc_case *c, double
 	*has_loss = 0;
 	if ((x = cJSON_GetObjectItemCaseSensitive(root, "loss"))) {
 		gc_jpath_push_key(&j->path, "loss");
-		/* a non-finite loss is written as a string, so a recorded file reads back;
-		 * a program's bare NaN or Infinity reads as a number */
-		const char *s = gc_json_is_nonfinite(j, x) ? NULL : cJSON_GetStringValue(x);
-		if (s && (strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 ||
-		          strcmp(s, "-Infinity") == 0))
-			*loss = s[0] == 'N' ? NAN : s[0] == '-' ? -INFINITY : INFINITY;
-		else if (s)
-			return gc_jfail(j, "expected a number, or \"NaN\", \"Infinity\" or "
-			                "\"-Infinity\", got \"%s\"", s);
-		else if (gc_json_number(j, x, loss))
+		if (gc_json_number(j, x, loss))
 			return GC_EINVAL;
 		*has_loss = 1;
 		gc_jpath_pop(&j->path);
@@ -97,8 +88,7 @@ char *gc_gradfile_print(const gc_case *c, double loss, const double *grad)
 
 	if (!doc)
 		return NULL;
-	x = isfinite(loss) ? gc_json_exact_number(loss)
-	  : cJSON_CreateString(isnan(loss) ? "NaN" : loss > 0 ? "Infinity" : "-Infinity");
+	x = gc_json_recorded_number(loss);
 	if (!x || !cJSON_AddItemToObject(doc, "loss", x))
 		goto out;
 	x = gc_params_to_json(c, grad);

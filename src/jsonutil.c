@@ -345,13 +345,29 @@ int gc_json_is_nonfinite(const gc_jctx *j, const cJSON *node)
 	return j->nonfinite && cJSON_IsString(node) && node->valuestring[0] == MARK[0];
 }
 
+/* Where j->nonfinite: NaN, Infinity or -Infinity, bare (marked by the parser) or as
+ * the strings gradcheck records; sets *out and returns nonzero. */
+static int nonfinite_value(const gc_jctx *j, const cJSON *node, double *out)
+{
+	const char *s = j->nonfinite ? cJSON_GetStringValue(node) : NULL;
+
+	if (!s)
+		return 0;
+	if (gc_json_is_nonfinite(j, node))
+		s = s[1] == '+' ? "Infinity" : s[1] == '-' ? "-Infinity" : "NaN";
+	if (strcmp(s, "NaN") != 0 && strcmp(s, "Infinity") != 0 && strcmp(s, "-Infinity") != 0)
+		return 0;
+	*out = s[0] == 'N' ? NAN : s[0] == '-' ? -INFINITY : INFINITY;
+	return 1;
+}
+
 int gc_json_number(gc_jctx *j, const cJSON *node, double *out)
 {
-	if (gc_json_is_nonfinite(j, node)) {
-		const char *sign = node->valuestring + 1;
-		*out = *sign == '+' ? INFINITY : *sign == '-' ? -INFINITY : NAN;
+	if (nonfinite_value(j, node, out))
 		return 0;
-	}
+	if (j->nonfinite && cJSON_IsString(node))
+		return gc_jfail(j, "expected a number, or \"NaN\", \"Infinity\" or \"-Infinity\", "
+		                "got \"%s\"", node->valuestring);
 	if (!cJSON_IsNumber(node))
 		return gc_jfail(j, "expected a number, got %s", gc_json_kind(node));
 	if (!isfinite(node->valuedouble))
@@ -550,12 +566,19 @@ cJSON *gc_json_exact_number(double d)
 	return cJSON_CreateRaw(buf);
 }
 
+cJSON *gc_json_recorded_number(double d)
+{
+	if (isfinite(d))
+		return gc_json_exact_number(d);
+	return cJSON_CreateString(isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+}
+
 cJSON *gc_json_exact_vector(const double *v, size_t n)
 {
 	cJSON *a = cJSON_CreateArray();
 
 	for (size_t i = 0; a && i < n; i++) {
-		cJSON *x = gc_json_exact_number(v[i]);
+		cJSON *x = gc_json_recorded_number(v[i]);
 		if (!x || !cJSON_AddItemToArray(a, x)) {
 			cJSON_Delete(x);
 			cJSON_Delete(a);

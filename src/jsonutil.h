@@ -29,7 +29,8 @@ typedef struct gc_jctx {
 	size_t len;
 	gc_error *err;
 	gc_jpath path;
-	int nonfinite;          /* numbers may be NaN or infinite (gc_json_parse_nonfinite) */
+	int nonfinite;          /* numbers may be NaN or infinite: bare (gc_json_parse_nonfinite)
+	                           or the strings "NaN", "Infinity", "-Infinity" */
 } gc_jctx;
 
 /* Sets j->err to "PATH: message" with line:col of the path's value; returns GC_EINVAL. */
@@ -69,8 +70,12 @@ typedef struct gc_json_numstr { char s[32]; } gc_json_numstr;
 gc_json_numstr gc_json_num(double d);
 
 /* New nodes whose numbers print so that they read back exactly (cJSON's own number
- * printing does not guarantee that); NULL when out of memory. */
+ * printing does not guarantee that); NULL when out of memory.  A number that is not
+ * finite is null in reports (gc_json_exact_number); gradient files record it as the
+ * string "NaN", "Infinity" or "-Infinity" (gc_json_recorded_number, and the vectors
+ * and matrices), which gc_json_number reads back where nonfinite is set. */
 cJSON *gc_json_exact_number(double d);
+cJSON *gc_json_recorded_number(double d);
 cJSON *gc_json_exact_vector(const double *v, size_t n);
 cJSON *gc_json_exact_matrix(const double *v, size_t rows, size_t cols);     /* nested rows */
 

@@ -987,7 +987,7 @@ static char *model_gradfile(const gc_model *m)
 {
 	cJSON *doc = cJSON_CreateObject(), *grads = cJSON_CreateObject();
 	char *text = NULL;
-	int ok = doc && grads && cJSON_AddItemToObject(doc, "loss", gc_json_exact_number(m->loss));
+	int ok = doc && grads && cJSON_AddItemToObject(doc, "loss", gc_json_recorded_number(m->loss));
 
 	ok = ok && cJSON_AddItemToObject(doc, "gradients", grads);
 	if (!ok)
@@ -1011,7 +1011,7 @@ static int read_golden(const char *path, const gc_model *m, size_t max, double *
 	char *text = NULL;
 	size_t len;
 	cJSON *root = NULL;
-	gc_jctx j = { .err = err };
+	gc_jctx j = { .err = err, .nonfinite = 1 };     /* as recorded: "NaN", "Infinity" */
 	int rc;
 
 	if ((rc = gc_json_read_file(path, max, &text, &len, err)) != GC_OK)
@@ -1067,27 +1067,6 @@ out:
 	return rc;
 }
 
-/* Appends a note to out. */
-static int add_note(gc_case_outcome *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int add_note(gc_case_outcome *out, const char *fmt, ...)
-{
-	char buf[1024];
-	char **notes = realloc(out->notes, (out->n_notes + 1) * sizeof *notes);
-	va_list ap;
-
-	if (!notes)
-		return GC_ENOMEM;
-	out->notes = notes;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (!(notes[out->n_notes] = strdup(buf)))
-		return GC_ENOMEM;
-	out->n_notes++;
-	return GC_OK;
-}
-
 /* --golden: a note per tensor whose gradient drifted from DIR/NAME.grad.json beyond
  * the check's tolerance rule. */
 static int check_golden(gc_case_outcome *out, const gc_run_options *ro, const gc_model *m,
@@ -1103,34 +1082,8 @@ static int check_golden(gc_case_outcome *out, const gc_run_options *ro, const gc
 	}
 	if ((rc = read_golden(path, m, ro->limits.max_file, golden, err)) != GC_OK)
 		goto out;
-	for (size_t t = 0; t < m->n_tensors && rc == GC_OK; t++) {
-		const gc_tensor *ts = &m->tensors[t];
-		size_t drifted = 0, worst = ts->offset;
-		double worst_rel = -1;
-
-		for (size_t i = ts->offset; i < ts->offset + ts->rows * ts->cols; i++) {
-			double d = fabs(m->grad[i] - golden[i]);
-			double big = fmax(fabs(m->grad[i]), fabs(golden[i]));
-
-			if (d <= out->result->atol_used + out->result->rtol_used * big)
-				continue;
-			drifted++;
-			if (d / big > worst_rel) {
-				worst_rel = d / big;
-				worst = i;
-			}
-		}
-		if (drifted) {
-			char name[64];
-
-			gc_report_element_name(ts, worst, name, sizeof name);
-			if ((rc = add_note(out, "golden: %s drifted in %zu of %zu elements from %s; worst %s "
-			              "is %.10g, recorded %.10g (rel %.3g)", ts->name, drifted,
-			                   ts->rows * ts->cols, path, name, m->grad[worst],
-			                   golden[worst], worst_rel)) != GC_OK)
-				gc_error_set(err, "out of memory");
-		}
-	}
+	if ((rc = gc_golden_notes(out, m->tensors, m->n_tensors, m->grad, golden, path)))
+		gc_error_set(err, "out of memory");
 out:
 	free(path);
 	free(golden);

@@ -17,10 +17,7 @@
 #define GC_EXPECT_SHOWN 3       /* mismatching elements named per expect check */
 
 /* Appends a printf-formatted note; returns nonzero when out of memory. */
-static int add_note(gc_case_outcome *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int add_note(gc_case_outcome *out, const char *fmt, ...)
+int gc_case_note(gc_case_outcome *out, const char *fmt, ...)
 {
 	char buf[1024];
 	char **notes = realloc(out->notes, (out->n_notes + 1) * sizeof *notes);
@@ -368,27 +365,27 @@ static int check_program_loss(gc_case_outcome *out, const gc_case *c, const gc_n
 	if (fabs(theirs - ours) <= tol)
 		return GC_OK;
 	if (!isfinite(theirs))
-		return add_note(out, "loss: your program reports a loss of %g; gradcheck's is %.10g",
+		return gc_case_note(out, "loss: your program reports a loss of %g; gradcheck's is %.10g",
 		                theirs, ours);
 	if (reg != 0 && fabs(theirs - data) <= tol)
-		return add_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: yours "
+		return gc_case_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: yours "
 		                "equals gradcheck's without the regularization term (%.6g); does "
 		                "your code leave it out of the loss?", theirs, ours, reg);
 	if (reg != 0 && (reason = reg_reason(c, (theirs - data) / reg)))
-		return add_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: "
+		return gc_case_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: "
 		                "your regularization term is %.4g \xc3\x97 the case's (%.6g): %s",
 		                theirs, ours, (theirs - data) / reg, reg, reason);
 	if (ours != 0 && isfinite(theirs / ours))
 		reason = ratio_reason(c, theirs / ours, why, sizeof why);
 	if (reason)
-		return add_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: your "
+		return gc_case_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: your "
 		                "loss is %.3f \xc3\x97 gradcheck's: %s", theirs, ours,
 		                theirs / ours, reason);
 	if (theirs > ours)
-		return add_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: it "
+		return gc_case_note(out, "loss: your program reports %.10g, gradcheck's is %.10g: it "
 		                "differs by %.4g: a regularization term the case does not state?",
 		                theirs, ours, theirs - ours);
-	return add_note(out, "loss: your program reports %.10g, gradcheck's is %.10g (%.4g "
+	return gc_case_note(out, "loss: your program reports %.10g, gradcheck's is %.10g (%.4g "
 	                "\xc3\x97 gradcheck's): does the case state your code's loss, reduction "
 	                "and regularization?", theirs, ours, ours != 0 ? theirs / ours : 0.0);
 }
@@ -398,7 +395,7 @@ static int note_transposed(gc_case_outcome *out, const gc_case *c,
 {
 	for (size_t t = 0; t < c->n_tensors; t++) {
 		const gc_tensor *tn = &c->tensors[t];
-		if (transposed[t] && add_note(out, "%s was given with shape [%zu][%zu], the transpose "
+		if (transposed[t] && gc_case_note(out, "%s was given with shape [%zu][%zu], the transpose "
 		                              "of [%zu][%zu]", tn->name, tn->cols, tn->rows,
 		                              tn->rows, tn->cols))
 			return GC_ENOMEM;
@@ -428,12 +425,12 @@ static int compare_values(gc_case_outcome *out, const char *what, const double *
 		} else {
 			snprintf(name, sizeof name, "[%zu]", i);
 		}
-		if (add_note(out, "expect: %s %s is %.10g, the case expects %.10g (tolerance %g)",
+		if (gc_case_note(out, "expect: %s %s is %.10g, the case expects %.10g (tolerance %g)",
 		             what, name, got[i], want[i], tol))
 			return GC_ENOMEM;
 	}
 	if (bad > GC_EXPECT_SHOWN &&
-	    add_note(out, "expect: %zu more %s values differ", bad - GC_EXPECT_SHOWN, what))
+	    gc_case_note(out, "expect: %zu more %s values differ", bad - GC_EXPECT_SHOWN, what))
 		return GC_ENOMEM;
 	return GC_OK;
 }
@@ -448,7 +445,7 @@ static int check_expect(gc_case_outcome *out, const gc_case *c, const gc_net *ne
 	int rc = GC_OK;
 
 	if (e->has_loss && !(fabs(loss - e->loss) <= e->tolerance))
-		rc = add_note(out, "expect: loss is %.10g, the case expects %.10g (tolerance %g)",
+		rc = gc_case_note(out, "expect: loss is %.10g, the case expects %.10g (tolerance %g)",
 		              loss, e->loss, e->tolerance);
 	if (rc == GC_OK && e->output) {
 		size_t n = c->batch * c->sizes[c->n_layers];
@@ -480,6 +477,48 @@ static char *golden_path(const char *dir, const char *name)
 	return p;
 }
 
+/* Two recordings of an element agree: equal (infinities too, NaN with NaN) or within
+ * the tolerances; otherwise *rel is how far apart they are (infinite when one is not
+ * finite). */
+static int same_recording(double now, double then, const gc_result *r, double *rel)
+{
+	double d = fabs(now - then), big = fmax(fabs(now), fabs(then));
+
+	if (now == then || (isnan(now) && isnan(then)) || d <= r->atol_used + r->rtol_used * big)
+		return 1;
+	*rel = isfinite(d / big) ? d / big : INFINITY;
+	return 0;
+}
+
+int gc_golden_notes(gc_case_outcome *out, const gc_tensor *tensors, size_t n_tensors,
+                    const double *grad, const double *golden, const char *path)
+{
+	for (size_t t = 0; t < n_tensors; t++) {
+		const gc_tensor *tn = &tensors[t];
+		size_t drifted = 0, worst = tn->offset;
+		double worst_rel = -1, rel;
+		char name[64];
+
+		for (size_t i = tn->offset; i < tn->offset + tn->rows * tn->cols; i++) {
+			if (same_recording(grad[i], golden[i], out->result, &rel))
+				continue;
+			if (drifted++ == 0 || rel > worst_rel) {
+				worst_rel = rel;
+				worst = i;
+			}
+		}
+		if (!drifted)
+			continue;
+		gc_report_element_name(tn, worst, name, sizeof name);
+		if (gc_case_note(out, "golden: %s drifted in %zu of %zu elements from %s; worst %s "
+		                 "is %.10g, recorded %.10g (rel %.3g)", tn->name, drifted,
+		                 tn->rows * tn->cols, path, name, grad[worst], golden[worst],
+		                 worst_rel))
+			return GC_ENOMEM;
+	}
+	return GC_OK;
+}
+
 /* Compares grad with the recorded golden gradient under the check's tolerance rule;
  * adds a note per drifting tensor.  A gc_status with err set when the file is unusable;
  * GC_ENOMEM when memory ran out. */
@@ -497,33 +536,10 @@ static int check_golden(gc_case_outcome *out, const gc_run_options *ro, const gc
 		goto out;
 	}
 	rc = gc_gradfile_load(path, ro->limits.max_file, c, golden, transposed, &has_loss, &loss, err);
-	for (size_t t = 0; t < c->n_tensors && rc == GC_OK; t++) {
-		const gc_tensor *tn = &c->tensors[t];
-		size_t drifted = 0, worst = tn->offset;
-		double worst_rel = -1;
-
-		for (size_t i = tn->offset; i < tn->offset + tn->rows * tn->cols; i++) {
-			double d = fabs(grad[i] - golden[i]);
-			double m = fmax(fabs(grad[i]), fabs(golden[i]));
-
-			if (d <= out->result->atol_used + out->result->rtol_used * m)
-				continue;
-			drifted++;
-			if (d / m > worst_rel) {
-				worst_rel = d / m;
-				worst = i;
-			}
-		}
-		if (drifted) {
-			char name[64];
-			gc_report_element_name(tn, worst, name, sizeof name);
-			if (add_note(out, "golden: %s drifted in %zu of %zu elements from %s; worst %s "
-			             "is %.10g, recorded %.10g (rel %.3g)", tn->name, drifted,
-			             tn->rows * tn->cols, path, name, grad[worst], golden[worst],
-			             worst_rel))
-				rc = GC_ENOMEM;
-		}
-	}
+	if (rc == GC_OK)
+		rc = gc_golden_notes(out, c->tensors, c->n_tensors, grad, golden, path);
+	if (rc == GC_ENOMEM)
+		gc_error_set(err, "out of memory");
 out:
 	free(path);
 	free(golden);

@@ -44,6 +44,14 @@ typedef struct gc_case_outcome {
  * under test becomes an error outcome (report.status GC_CASE_ERROR); the return
  * value is nonzero only when memory ran out. */
 int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out);
+
+/* Appends a note (printf-formatted) to out: GC_OK or GC_ENOMEM. */
+int gc_case_note(gc_case_outcome *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --golden: a note for each tensor whose gradient grad drifted from golden (read from
+ * path) beyond the tolerances of out->result.  GC_OK or GC_ENOMEM. */
+int gc_golden_notes(gc_case_outcome *out, const gc_tensor *tensors, size_t n_tensors,
+                    const double *grad, const double *golden, const char *path);
 void gc_case_outcome_free(gc_case_outcome *out);
 
 #endif

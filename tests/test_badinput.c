@@ -72,7 +72,8 @@ static const bad_input bad[] = {
 	  "--grad %s " SEED003, NULL, "1:53",
 	  "gradients.weights[1][1][0]: number is not finite (too large for a double)" },
 	{ "gradient file: a string", GRAD("[[[1, 2], [3, \"4\"]], [[1], [2]]]", "[[1, 2], [3]]"),
-	  "--grad %s " SEED003, NULL, "1:41", "gradients.weights[0][1][1]: expected a number, got a string" },
+	  "--grad %s " SEED003, NULL, "1:41", "gradients.weights[0][1][1]: expected a number, or "
+	  "\"NaN\", \"Infinity\" or \"-Infinity\", got \"4\"" },
 	{ "gradient file: biases missing", "{\"gradients\": {\"weights\": [[[1, 2], [3, 4]], [[1], [2]]]}}",
 	  "--grad %s " SEED003, NULL, "1:15", "gradients.biases: missing" },
 	{ "gradient file: tensor count", GRAD("[[[1, 2], [3, 4]]]", "[[1, 2], [3]]"),

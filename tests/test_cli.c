@@ -428,6 +428,37 @@ START_TEST(test_output_onto_device_and_link)
 }
 END_TEST
 
+/* --record writes an infinite loss and gradient as "Infinity", and --golden reads
+ * them back as the same values: no drift, no error. */
+START_TEST(test_nonfinite_record_golden)
+{
+	char dir[] = "/tmp/gc_cli_inf_XXXXXX", cmd[300];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	const char *overflow = "{\"name\": \"overflow\", \"layers\": [1, 1], \"activations\": "
+		"\"identity\", \"loss\": \"half_sse\", \"params\": {\"weights\": [[[1e200]]], "
+		"\"biases\": [[0]]}, \"inputs\": [[1e200]], \"targets\": [[0]]}";
+	snprintf(cmd, sizeof cmd, "%s/overflow.json", dir);
+	FILE *fp = fopen(cmd, "w");
+	fputs(overflow, fp);
+	fclose(fp);
+
+	cli_run r = cli_gradcheck("--record %s %s/overflow.json", dir, dir);
+	ck_assert_int_eq(r.status, 1);          /* an infinite gradient fails */
+	cli_free(&r);
+	snprintf(cmd, sizeof cmd, "%s/overflow.grad.json", dir);
+	char *recorded = cli_slurp(cmd);
+	ck_assert_msg(strstr(recorded, "\"loss\":\t\"Infinity\"") != NULL, "%s", recorded);
+	ck_assert_msg(strstr(recorded, "[[[\"Infinity\"]]]") != NULL, "%s", recorded);
+	free(recorded);
+	r = cli_gradcheck("--golden %s %s/overflow.json", dir, dir);
+	ck_assert_msg(r.status == 1, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "golden:") == NULL, "%s", r.out);
+	cli_free(&r);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* A loss of 1e30 (target 1e15) rounds away every difference: no element can be
  * decided, and such a case is an error, never a pass. */
 START_TEST(test_nothing_decided)
@@ -493,6 +524,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_stdout_lost);
 	tcase_add_test(tc, test_nothing_overwritten);
 	tcase_add_test(tc, test_output_onto_device_and_link);
+	tcase_add_test(tc, test_nonfinite_record_golden);
 	tcase_add_test(tc, test_nothing_decided);
 	tcase_add_test(tc, test_reports_are_utf8);
 	suite_add_tcase(s, tc);
