@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 enum { MAXN = 64 };
@@ -381,6 +382,63 @@ START_TEST(test_entry_layer)
 }
 END_TEST
 
+/* The tensor of r named name (it must exist). */
+static const gc_tensor_result *named(const gc_result *r, const char *name)
+{
+	for (size_t t = 0; t < r->n_tensors; t++)
+		if (strcmp(r->tensors[t].tensor.name, name) == 0)
+			return &r->tensors[t];
+	ck_abort_msg("no tensor %s", name);
+	return NULL;
+}
+
+/* Every set of broken tensors of the three-layer net, broken in four ways (garbled,
+ * doubled, negated, zeroed): no diagnosis names a tensor that passes, entry_layer k
+ * only when every tensor at and below layer k fails and every one above passes, and
+ * weight_product only when W_k fails and b_k passes. */
+START_TEST(test_never_blames_what_passes)
+{
+	for (unsigned how = 0; how < 4; how++) {
+		for (unsigned broken = 1; broken < 64; broken++) {
+			fixture fx;
+			fixture_init(&fx, 20);
+			for (size_t t = 0; t < 6; t++) {
+				if (!(broken >> t & 1))
+					continue;
+				if (how == 0)
+					garble_slice(&fx, &three[t]);
+				else
+					scale_slice(&fx, &three[t], how == 1 ? 2 : how == 2 ? -1 : 0);
+			}
+			gc_result *r = run(&fx, three, 6, 0, 0);
+			for (size_t t = 0; t < 6; t++)
+				ck_assert_msg((r->tensors[t].failed > 0) == (broken >> t & 1),
+				              "how %u, broken %02x: %s", how, broken, three[t].name);
+			for (size_t k = 0; k < r->n_diagnoses; k++) {
+				const gc_diagnosis *d = &r->diagnoses[k];
+				if (strcmp(d->tensor, "all") == 0) {    /* loss_scale */
+					ck_assert_uint_eq(broken, 63);
+					continue;
+				}
+				const gc_tensor_result *tr = named(r, d->tensor);
+				ck_assert_msg(tr->failed > 0, "how %u, broken %02x: %s names %s, which "
+				              "passes", how, broken, gc_diag_kind_name(d->kind), d->tensor);
+				for (size_t t = 0; d->kind == GC_DIAG_ENTRY_LAYER && t < 6; t++)
+					ck_assert_msg((r->tensors[t].failed > 0) == (three[t].layer <= d->layer),
+					              "how %u, broken %02x: entry_layer %d, %s", how, broken,
+					              d->layer, three[t].name);
+				if (d->kind == GC_DIAG_WEIGHT_PRODUCT) {
+					char bias[32];
+					snprintf(bias, sizeof bias, "b%s", d->tensor + 1);
+					ck_assert_uint_eq(named(r, bias)->failed, 0);
+				}
+			}
+			gc_result_free(r);
+		}
+	}
+}
+END_TEST
+
 /* The gradient of a regularization term off by c theta: a - n = c theta. */
 START_TEST(test_regularization)
 {
@@ -552,6 +610,7 @@ Suite *diagnose_suite(void)
 	tcase_add_test(tc, test_loss_scale);
 	tcase_add_test(tc, test_precision);
 	tcase_add_test(tc, test_hand_built);
+	tcase_add_test(tc, test_never_blames_what_passes);
 	suite_add_tcase(s, tc);
 	return s;
 }
