@@ -36,6 +36,8 @@ typedef struct net_scratch {
 	unsigned *ks;           /* (B, n_m) per sample, the units of layer m in the kernel's list */
 	size_t *nks;            /* (B) their numbers */
 	size_t ks_unit;         /* the moved unit they are for; SIZE_MAX: none yet */
+	double *least;          /* (B) tanh, sigmoid: per sample, the least |W_m[u, k]| f'(z_k)
+	                           over the listed units k (see fused_mid()) */
 	double *fd;             /* (B, GC_FUSED_LANES) moved unit's change per sample and lane */
 	double *fdz;            /* (nout, GC_FUSED_LANES) the kernel's output */
 	double *frow;           /* (2 n_L) one output row: z, a */
@@ -47,7 +49,7 @@ typedef struct net_scratch {
 typedef struct net_fused {
 	int mid, rank1;         /* whether the path covers units of layer L-2, of L-1 */
 	int on;                 /* 0: forced to the reference path (gc_net_set_kernel) */
-	gc_fused_fn fn;         /* the kernel (layer L-2); NULL: the reference path */
+	gc_fused_fn fn;         /* the kernel (both paths); NULL: the reference path */
 	gc_kernel_isa isa;
 	gc_fused_kind kind;
 	double *c0, *c1, *c2;   /* (B, n_m) coefficients of layer m's units */
@@ -438,11 +440,13 @@ static void scratch_free(net_scratch *s)
 	free(s->nz);
 	free(s->ks);
 	free(s->nks);
+	free(s->least);
 	free(s->fd);
 	s->mem = NULL;
 	s->nz = NULL;
 	s->ks = NULL;
 	s->nks = NULL;
+	s->least = NULL;
 	s->fd = NULL;
 }
 
@@ -727,67 +731,77 @@ static void fused_lists(const gc_net *net, net_scratch *s, size_t u)
 {
 	size_t B = net->B, m = net->L - 1, nm = net->c->sizes[m];
 	const double *wu = net->wio[m] + u * nm;
+	int smooth = net->fused.kind == GC_FUSED_TANH || net->fused.kind == GC_FUSED_SIGMOID;
 
 	if (s->ks_unit == u)
 		return;
 	for (size_t b = 0; b < B; b++) {
 		const unsigned char *live = net->fused.live + b * nm;
+		const double *slope = net->fused.tc[0] + b * nm;
 		unsigned *ks = s->ks + b * nm;
 		size_t cnt = 0;
+		double least = INFINITY;
 		for (size_t k = 0; k < nm; k++)
-			if (live[k] && wu[k] != 0)
+			if (live[k] && wu[k] != 0) {
 				ks[cnt++] = (unsigned)k;
+				if (smooth && fabs(wu[k] * slope[k]) < least)
+					least = fabs(wu[k] * slope[k]);
+			}
 		s->nks[b] = cnt;
+		s->least[b] = least;
 	}
 	s->ks_unit = u;
 }
 
-/* The identity output with a sum of squares (sse, half_sse, mse): adds each lane's
- * terms of sample b to sum[p] as loss_sample() does, all GC_FUSED_LANES lanes at
- * once.  A lane whose change is 0 has dz = +0 (finite weights), so it adds the
- * cached row's terms as loss_sample() would. */
-static void squares_sample(const gc_net *net, size_t b, const double *dz,
-                           double sum[GC_FUSED_LANES])
-{
-	size_t nL = net->c->sizes[net->L];
-	const double *z0 = net->z[net->L] + b * nL, *t = net->c->targets + b * nL;
-
-	for (size_t v = 0; v < nL; v++) {
-		const double *dzv = dz + v * GC_FUSED_LANES;
-		double z0v = z0[v], tv = t[v];
-		for (size_t p = 0; p < GC_FUSED_LANES; p++) {
-			double r = (z0v + dzv[p]) - tv;
-			sum[p] += r * r;
-		}
-	}
-}
+/* Below this |d| times the least |W_m[u, k]| f'(z_k) (tanh, sigmoid) the Taylor
+ * polynomial's da_m of some listed unit might round to 0 (which the reference path
+ * would skip): it is dz (f'(z) + O(dz)) with |dz| < GC_TAYLOR_DZ, so at least 0.99
+ * |d W_m[u, k]| f'(z_k), far from the subnormals above this bound. */
+#define GC_TAYLOR_NONZERO 1e-290
 
 /* The kernel's call for sample b: d, the moved unit's change per lane; wu, its
- * weights into layer m = L-1; wmax = max |wu| for tanh and sigmoid (the Taylor
- * polynomial when every |dz_m| is below GC_TAYLOR_DZ), NaN otherwise. */
-static void fused_mid(const gc_net *net, net_scratch *s, size_t b, size_t P, const double *d,
-                      const double *wu, double wmax, unsigned char *bad)
+ * weights into layer m = L-1 (L-2's moves) or its row of W_L (L-1's: the rank-1
+ * change); wmax = max |wu| for tanh and sigmoid (the Taylor polynomial when every
+ * |dz_m| is below GC_TAYLOR_DZ), NaN otherwise.  The output change goes to s->fdz,
+ * or with the squares of the identity output straight into sum. */
+static void fused_sample(const gc_net *net, net_scratch *s, size_t b, int mid, size_t P,
+                         const double *d, const double *wu, double wmax, unsigned char *bad,
+                         double sum[GC_FUSED_LANES])
 {
 	const net_fused *fu = &net->fused;
-	size_t e = b * net->c->sizes[net->L - 1];
+	size_t e = b * net->c->sizes[net->L - 1], nL = net->c->sizes[net->L];
 	gc_fused_call call = {
-		.kind = fu->kind, .lanes = P, .d = d, .wu = wu,
-		.c0 = fu->c0 + e, .c1 = fu->c1 + e, .c2 = fu->c2 + e, .c3 = fu->c2 + e,
-		.ks = s->ks + e, .nk = s->nks[b], .wl = fu->wl, .nout = fu->nout,
-		.dz = s->fdz, .bad = bad,
+		.kind = GC_FUSED_RANK1, .lanes = P, .d = d, .wu = wu, .wl = fu->wl,
+		.nout = fu->nout, .dz = s->fdz, .bad = bad,
+		.sum = fu->squares ? sum : NULL, .z0 = net->z[net->L] + b * nL,
+		.t = net->c->targets + b * nL, .nl = nL,
 	};
-	double dmax = 0;
+	double dmax = 0, dmin = INFINITY;
 
 	/* every |dz_m| <= |d| max|wu| (rounding is monotone) */
-	for (size_t p = 0; p < P; p++)
+	for (size_t p = 0; p < P; p++) {
 		if (!bad[p])
 			dmax = max_abs(dmax, d[p]);
+		if (d[p] != 0 && fabs(d[p]) < dmin)
+			dmin = fabs(d[p]);
+	}
+	if (!mid) {
+		fu->fn(&call);
+		return;
+	}
+	call.kind = fu->kind;
+	call.c0 = fu->c0 + e;
+	call.c1 = fu->c1 + e;
+	call.c2 = call.c3 = fu->c2 + e;
+	call.ks = s->ks + e;
+	call.nk = s->nks[b];
 	if (dmax * wmax < GC_TAYLOR_DZ) {
 		call.kind = GC_FUSED_TAYLOR;
 		call.c0 = fu->tc[0] + e;
 		call.c1 = fu->tc[1] + e;
 		call.c2 = fu->tc[2] + e;
 		call.c3 = fu->tc[3] + e;
+		call.nonzero_known = dmin * s->least[b] >= GC_TAYLOR_NONZERO;
 	}
 	fu->fn(&call);
 }
@@ -842,17 +856,9 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, s
 		double *zr = s->frow, *ar = s->frow + nL;
 		for (size_t b = 0; b < B; b++) {
 			const double *d = s->fd + b * GC_FUSED_LANES, *z0 = net->z[L] + b * nL;
-			if (m < L) {
-				fused_mid(net, s, b, P, d, wu, wmax * (smooth ? 1 : NAN), bad);
-			} else {
-				for (size_t v = 0; v < nL; v++)
-					for (size_t p = 0; p < GC_FUSED_LANES; p++)
-						s->fdz[v * GC_FUSED_LANES + p] = d[p] * wu[v];
-			}
-			if (fu->squares) {
-				squares_sample(net, b, s->fdz, sum);
+			fused_sample(net, s, b, m < L, P, d, wu, wmax * (smooth ? 1 : NAN), bad, sum);
+			if (fu->squares)
 				continue;
-			}
 			for (size_t p = 0; p < P; p++) {
 				if (!changed[p] || bad[p])
 					continue;
@@ -960,6 +966,7 @@ static int fused_setup(gc_net *net)
 	                  || c->loss == GC_LOSS_MSE);
 	fu->z_only = c->loss == GC_LOSS_CROSS_ENTROPY || c->loss == GC_LOSS_BINARY_CROSS_ENTROPY;
 	fu->rank1 = fu->on = 1;
+	fu->fn = gc_fused_kernel(GC_KERNEL_AUTO, &fu->isa);
 	if (!fu->mid)
 		return GC_OK;
 	fu->c0 = fu->wl + nm * fu->nout;
@@ -1008,7 +1015,6 @@ static int fused_setup(gc_net *net)
 		}
 		fu->margin[b] = margin;
 	}
-	fu->fn = gc_fused_kernel(GC_KERNEL_AUTO, &fu->isa);
 	return GC_OK;
 }
 
@@ -1023,8 +1029,9 @@ static int fused_scratch(const gc_net *net, net_scratch *s)
 	size_t nout = nL + (nL & 1);
 	s->ks = malloc(B * nm * sizeof *s->ks);
 	s->nks = malloc(B * sizeof *s->nks);
+	s->least = malloc(B * sizeof *s->least);
 	s->fd = malloc((B * GC_FUSED_LANES + nout * GC_FUSED_LANES + 2 * nL) * sizeof *s->fd);
-	if (!s->ks || !s->nks || !s->fd)
+	if (!s->ks || !s->nks || !s->least || !s->fd)
 		return GC_ENOMEM;
 	s->fdz = s->fd + B * GC_FUSED_LANES;
 	s->frow = s->fdz + nout * GC_FUSED_LANES;
@@ -1302,7 +1309,7 @@ void gc_net_moved_many(void *ctx, unsigned worker, size_t n, const size_t *idx,
 	for (size_t e = 0; e < n;) {
 		param_loc p;
 		if (!fu->on || locate(net, idx[e], &p) != 0
-		    || !((p.k + 2 == L && fu->fn) || (p.k + 1 == L && fu->rank1))) {
+		    || !((p.k + 2 == L && fu->mid) || (p.k + 1 == L && fu->rank1))) {
 			loss[e] = moved_eval(net, s, idx[e], delta[e], &kink[e]);
 			e++;
 			continue;
@@ -1324,11 +1331,12 @@ int gc_net_set_kernel(gc_net *net, gc_kernel_isa isa)
 {
 	net_fused *fu = &net->fused;
 
-	if (!gc_fused_available(isa) || (!fu->mid && isa != GC_KERNEL_REFERENCE
+	if (!gc_fused_available(isa) || (!fu->rank1 && isa != GC_KERNEL_REFERENCE
 	                                  && isa != GC_KERNEL_AUTO))
 		return GC_EINVAL;
 	fu->on = isa != GC_KERNEL_REFERENCE;
-	fu->fn = fu->on && fu->mid ? gc_fused_kernel(isa, &fu->isa) : NULL;
+	if (fu->rank1)
+		fu->fn = fu->on ? gc_fused_kernel(isa, &fu->isa) : NULL;
 	return GC_OK;
 }
 

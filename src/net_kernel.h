@@ -25,9 +25,11 @@ typedef enum gc_fused_kind {
 	GC_FUSED_PIECEWISE,     /* relu, leaky relu: c0 = z, c1 = f(z), c2 = slope at z:
 	                           da = c2 (c0 + dz) - c1; a lane whose c0 + dz lies on the
 	                           other side of 0 is bad */
-	GC_FUSED_TAYLOR         /* tanh, sigmoid when every |dz| < GC_TAYLOR_DZ: c0..c3 are
+	GC_FUSED_TAYLOR,        /* tanh, sigmoid when every |dz| < GC_TAYLOR_DZ: c0..c3 are
 	                           the derivatives f1(z), f2(z)/2, f3(z)/6, f4(z)/24 and
 	                           da = dz (c0 + dz (c1 + dz (c2 + dz c3))): no division */
+	GC_FUSED_RANK1          /* the moved unit is in layer m = L-1 itself: dz_L = d wu,
+	                           wu its row of W_L (nout long); ks, c0..c3 unused */
 } gc_fused_kind;
 
 /* Below this |dz| the degree-4 Taylor polynomial of tanh or sigmoid is exact to
@@ -55,8 +57,17 @@ typedef struct gc_fused_call {
 	size_t nk;                      /* in increasing order */
 	const double *wl;               /* (n_m, nout) W_L as (n_m, n_L), zero columns past n_L */
 	size_t nout;                    /* n_L rounded up to even */
+	int nonzero_known;              /* GC_FUSED_TAYLOR: the caller has shown that no lane's
+	                                   da_m rounds to 0 for a listed unit, so the kernel
+	                                   does not test it (see bad) */
 	double *dz;                     /* out: (nout, GC_FUSED_LANES) dz_L[v] of lane p at
-	                                   dz[v * GC_FUSED_LANES + p] */
+	                                   dz[v * GC_FUSED_LANES + p]; not written when sum is set */
+	double *sum;                    /* (GC_FUSED_LANES) or NULL: the identity output with a
+	                                   sum of squares; each lane's terms ((z0 + dz_L) - t)^2
+	                                   of this sample are added to sum[p], v = 0 .. nl-1 in
+	                                   order, as gc_loss_sample() adds them */
+	const double *z0, *t;           /* (nl) with sum: the cached output and the targets */
+	size_t nl;                      /* with sum: n_L */
 	unsigned char *bad;             /* out: (lanes) set for a lane whose da_m was 0 for a
 	                                   listed unit or crossed 0 (the reference path redoes it) */
 } gc_fused_call;

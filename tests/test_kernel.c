@@ -12,7 +12,8 @@
  * them all back to the reference).  Then the whole check: gc_check with moved_many
  * (the step ladder's rungs evaluated in rounds over chunks of elements) must give
  * every element exactly what it gives with only the per-element hook, for one and
- * two threads. */
+ * two threads.  A subnormal weight makes changes round to 0, which the kernel must
+ * notice. */
 #include <dirent.h>
 #include <float.h>
 #include <math.h>
@@ -253,6 +254,26 @@ START_TEST(bench_nets)
 }
 END_TEST
 
+/* A subnormal weight into layer L-1: W2[0, u] = 1e-320 for every unit u of layer 1,
+ * so a move of W1[u, j] changes unit 0 of layer 2 by a product that rounds to 0,
+ * which the reference path skips (regrouping its sums by four) and the Taylor kernel
+ * must notice instead of adding the 0. */
+START_TEST(subnormal_weight)
+{
+	gc_case *c = mlp("[16, 32, 32, 10]", 2, "tanh", "identity", "mse", 8);
+	size_t w2 = c->sizes[0] * c->sizes[1] + c->sizes[1];   /* W2 (out_in) after W1, b1 */
+	size_t rank1 = 2 * (c->sizes[1] * c->sizes[2] + c->sizes[2]), expected = 0;
+
+	for (size_t u = 0; u < c->sizes[1]; u++)
+		c->theta[w2 + u] = 1e-320;
+	/* every move of W1 and b1 is handed back; every one of W2 and b2 is computed */
+	for (size_t v = 0; v < N_VERSIONS; v++)
+		expected += gc_fused_available(versions[v].isa) ? rank1 : 0;
+	ck_assert_uint_eq(compare_moves(c, "subnormal weight", 0), expected);
+	gc_case_free(c);
+}
+END_TEST
+
 /* Forcing a version: each one this processor runs is accepted, the reference too. */
 START_TEST(versions_forced)
 {
@@ -283,6 +304,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("kernel");
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, versions_forced);
+	tcase_add_test(tc, subnormal_weight);
 	tcase_add_loop_test(tc, bench_nets, 0, sizeof nets / sizeof nets[0]);
 	tcase_add_test(tc, every_case_in_cases);
 	suite_add_tcase(s, tc);

@@ -17,9 +17,10 @@
  * is scaled to all elements (marked *): every naive element costs the same two
  * full forward passes, so the scaling is fair.
  *
- * Usage: bench [--quick] [--incr-only] [--torch SCRIPT] [--python PYTHON]
+ * Usage: bench [--quick] [--incr-only] [--only NAME] [--torch SCRIPT] [--python PYTHON]
  *   --quick      only the three smallest networks (a smoke test)
- *   --incr-only  only the incremental times (for profiling and tuning) */
+ *   --incr-only  only the incremental times (for profiling and tuning)
+ *   --only NAME  only the network NAME (tiny, small, ..., wide; for profiling) */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -379,6 +380,8 @@ static void print_table(const bench_row *rows, size_t n, unsigned np, const char
 	for (size_t i = 0; i < n; i++) {
 		const bench_row *r = &rows[i];
 		const bench_net *b = &nets[i];
+		if (isnan(r->incr1))
+			continue;
 		snprintf(kind, sizeof kind, "%s/%s/%s", b->act, b->out,
 		         strcmp(b->loss, "cross_entropy") == 0 ? "ce" : b->loss);
 		cell(r->naive, "%.5f", c[0], sizeof c[0]);
@@ -415,9 +418,12 @@ static void print_table(const bench_row *rows, size_t n, unsigned np, const char
 	}
 }
 
+/* OpenBLAS on one thread, as gradcheck runs it (src/main.c) */
+void openblas_set_num_threads(int n) __attribute__((weak));
+
 int main(int argc, char **argv)
 {
-	const char *script = NULL, *python = "python3";
+	const char *script = NULL, *python = "python3", *only = NULL;
 	size_t n = N_NETS;
 	int incr_only = 0;
 	gc_case *cases[N_NETS] = { 0 };
@@ -426,18 +432,22 @@ int main(int argc, char **argv)
 	unsigned np = processors();
 	int status = 0;
 
+	if (openblas_set_num_threads && !getenv("OPENBLAS_NUM_THREADS"))
+		openblas_set_num_threads(1);
 	for (int a = 1; a < argc; a++) {
 		if (strcmp(argv[a], "--quick") == 0)
 			n = 3;
 		else if (strcmp(argv[a], "--incr-only") == 0)
 			incr_only = 1;
+		else if (strcmp(argv[a], "--only") == 0 && a + 1 < argc)
+			only = argv[++a];
 		else if (strcmp(argv[a], "--torch") == 0 && a + 1 < argc)
 			script = argv[++a];
 		else if (strcmp(argv[a], "--python") == 0 && a + 1 < argc)
 			python = argv[++a];
 		else {
-			fprintf(stderr, "usage: bench [--quick] [--incr-only] [--torch SCRIPT] "
-			        "[--python PYTHON]\n");
+			fprintf(stderr, "usage: bench [--quick] [--incr-only] [--only NAME] "
+			        "[--torch SCRIPT] [--python PYTHON]\n");
 			return 2;
 		}
 	}
@@ -452,6 +462,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		r->params = cases[i]->n_params;
+		r->naive = r->incr1 = r->incr_all = r->gflops = NAN;
+		if (only && strcmp(only, nets[i].name) != 0)
+			continue;
 		fprintf(stderr, "bench: %s ...\n", layers_text(&nets[i], layers, sizeof layers));
 		r->naive = incr_only || !nets[i].naive ? NAN
 		         : naive_time(cases[i], &r->naive_sampled, &r->ok);
