@@ -6,7 +6,8 @@ the program exactly as `gradcheck --exec` would (resolved case on stdin, gradien
 file on stdout) and compares every element with a five-point finite difference of
 its own forward pass, written separately from numpy_backprop.py and evaluated in
 extended precision (numpy.longdouble), so that the numeric side is accurate to far
-below the 1e-7 tolerance.
+below the 1e-7 tolerance.  It knows the keys of README "Conventions" (reduction,
+regularization, labels, sample_layout, the hinge losses).
 
     examples/fd_check.py cases/
     examples/fd_check.py --exec 'examples/seed002_batch.py' cases/seed002_batch_3_5_2.json
@@ -69,7 +70,18 @@ def sample_loss(loss, y, t):
         return -np.sum(t * np.log(y) + (1 - t) * np.log(1 - y))
     if loss == "logistic":
         return np.sum(np.log1p(np.exp(-t * y)))
+    if loss == "hinge":
+        return np.sum(np.maximum(LD(0), 1 - t * y))
+    if loss == "multiclass_hinge":
+        correct = np.sum(t * y)
+        return np.sum((1 - t) * np.maximum(LD(0), y - correct + 1))
     raise ValueError(loss)
+
+
+# The reduction each loss has unless the case states one (README "Conventions").
+OWN_REDUCTION = {"sse": "sum", "half_sse": "sum", "logistic": "sum", "mse": "mean",
+                 "binary_cross_entropy": "mean", "cross_entropy": "batch_mean",
+                 "hinge": "batch_mean", "multiclass_hinge": "batch_mean"}
 
 
 class Model:
@@ -85,6 +97,8 @@ class Model:
         self.bias = case.get("bias", True)
         self.in_out = case.get("weight_layout", "out_in") == "in_out"
         self.loss = case["loss"]
+        self.reduction = case.get("reduction", OWN_REDUCTION[self.loss])
+        self.reg = case.get("regularization", {})
         self.shapes, chunks = [], []
         for k in range(L):
             n_in, n_out = self.sizes[k], self.sizes[k + 1]
@@ -95,8 +109,16 @@ class Model:
                 self.shapes.append(("b%d" % (k + 1), (n_out,)))
                 chunks.append(np.array(case["params"]["biases"][k], dtype=float).reshape(-1))
         self.theta = np.concatenate(chunks).astype(LD)
-        self.x = np.array(case["inputs"], dtype=float).reshape(-1, self.sizes[0]).astype(LD)
-        self.t = np.array(case["targets"], dtype=float).reshape(-1, self.sizes[-1]).astype(LD)
+        columns = case.get("sample_layout", "rows") == "columns"
+        x = np.array(case["inputs"], dtype=float)
+        self.x = (x.reshape(self.sizes[0], -1).T if columns
+                  else x.reshape(-1, self.sizes[0])).astype(LD)
+        if "labels" in case:
+            self.t = np.eye(self.sizes[-1])[np.array(case["labels"], dtype=int)].astype(LD)
+        else:
+            t = np.array(case["targets"], dtype=float)
+            self.t = (t.reshape(self.sizes[-1], -1).T if columns
+                      else t.reshape(-1, self.sizes[-1])).astype(LD)
 
     def unpack(self, theta):
         out, pos = {}, 0
@@ -121,11 +143,20 @@ class Model:
                 a = apply_act(name, alpha, z)
             total += sample_loss(self.loss, a, t)
         B, m = self.x.shape[0], self.sizes[-1]
-        if self.loss in ("mse", "binary_cross_entropy"):
-            total /= B * m
-        elif self.loss == "cross_entropy":
-            total /= B
-        return pre, total
+        total /= {"sum": 1, "batch_mean": B, "mean": B * m}[self.reduction]
+        return pre, total + self.penalty(p, B)
+
+    def penalty(self, p, B):
+        """The regularization term: (l2 (1/2 if half) sum w^2 + l1 sum |w|) / D."""
+        if not self.reg:
+            return LD(0)
+        names = [n for n, _ in self.shapes if n[0] == "W" or self.reg.get("biases", False)]
+        sq = sum(np.sum(p[n] ** 2) for n in names)
+        ab = sum(np.sum(np.abs(p[n])) for n in names)
+        l2 = LD(self.reg.get("l2", 0)) * (LD("0.5") if self.reg.get("half", False) else 1)
+        by = self.reg.get("divide_by", "none")
+        D = 1 if by == "none" else B if by == "batch" else by
+        return (l2 * sq + LD(self.reg.get("l1", 0)) * ab) / D
 
     def loss_at(self, theta):
         return self.preacts_and_loss(theta)[1]

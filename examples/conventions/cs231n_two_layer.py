@@ -14,8 +14,8 @@ Case: "loss": "cross_entropy", "labels", "weight_layout": "in_out",
 gradient of 0.5 * reg * W^2) where the loss has reg * W^2, whose gradient is
 2 * reg * W; with --half, 2 * reg * W where the loss has 0.5 * reg * W^2.
 
-    gradcheck --exec examples/conventions/cs231n_two_layer.py examples/conventions/cs231n_two_layer.json
-    gradcheck --exec 'examples/conventions/cs231n_two_layer.py --half' examples/conventions/cs231n_two_layer_half.json
+    gradcheck --exec examples/conventions/cs231n_two_layer.py cases/conv_cs231n_two_layer.json
+    gradcheck --exec 'examples/conventions/cs231n_two_layer.py --half' cases/conv_cs231n_two_layer_half.json
 """
 import json
 import sys

@@ -11,7 +11,7 @@ Case: "loss": "half_sse", "reduction": "batch_mean", "regularization":
 
 --bug: the classic slip of adding lambda * W outside the 1/N.
 
-    gradcheck --exec examples/conventions/half_inside_mean.py examples/conventions/half_inside_mean.json
+    gradcheck --exec examples/conventions/half_inside_mean.py cases/conv_half_inside_mean.json
 """
 import json
 import sys

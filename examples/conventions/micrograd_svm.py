@@ -12,7 +12,7 @@ Case: "loss": "hinge", "regularization": {"l2": alpha, "biases": true}.
 self.data**(other - 1) with the factor `other` forgotten, so the gradient of
 alpha * p**2 comes out alpha * p instead of 2 * alpha * p.
 
-    gradcheck --exec examples/conventions/micrograd_svm.py examples/conventions/micrograd_svm.json
+    gradcheck --exec examples/conventions/micrograd_svm.py cases/conv_micrograd_svm.json
 """
 import json
 import sys

@@ -16,7 +16,7 @@ Case: "loss": "binary_cross_entropy", "reduction": "batch_mean",
 --bug: the classic slip dW_l = 1/m dZ_l A_{l-1}^T + lambd * W_l (the 1/m of the
 regularization gradient forgotten).
 
-    gradcheck --exec examples/conventions/ng_regularized.py examples/conventions/ng_regularized.json
+    gradcheck --exec examples/conventions/ng_regularized.py cases/conv_ng_regularized.json
 """
 import json
 import sys

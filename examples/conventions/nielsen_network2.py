@@ -15,7 +15,7 @@ the book.  Case: "loss": "binary_cross_entropy", "reduction": "batch_mean",
 --bug: the classic slip of dividing the weight decay by the mini-batch size,
 lmbda/len(mini_batch) * w, instead of by n.
 
-    gradcheck --exec examples/conventions/nielsen_network2.py examples/conventions/nielsen_network2.json
+    gradcheck --exec examples/conventions/nielsen_network2.py cases/conv_nielsen_network2.json
 """
 import json
 import sys

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""torch_expect.py - writes the convention cases of examples/conventions/ with their
+"""torch_expect.py - writes the convention cases, cases/conv_*.json, with their
 `expect` blocks computed by torch autograd, a second implementation independent of
 gradcheck: each loss is written out below from the formula in README "Conventions",
 and torch differentiates it.
 
-    /usr/bin/python3 examples/conventions/torch_expect.py   # rewrites the *.json here
+    /usr/bin/python3 examples/conventions/torch_expect.py   # rewrites cases/conv_*.json
 
 The parameters and data are rounded to two decimals so that a reader can follow them.
 """
@@ -14,7 +14,7 @@ import os
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "cases")
 torch.set_default_dtype(torch.float64)
 
 
@@ -61,16 +61,22 @@ def write(name, comment, case, loss_fn, columns_bias=False):
     if b is not None:
         grads["biases"] = [[[x] for x in v.grad.tolist()] if columns_bias else v.grad.tolist()
                            for v in b]
-    out = {"_comment": comment, "name": name}
+    out = {"_comment": comment}
     out.update(case)
     out["expect"] = {"loss": L.item(), "gradients": grads, "tolerance": 1e-9}
-    with open(os.path.join(HERE, name + ".json"), "w") as f:
+    with open(os.path.join(CASES, "conv_" + name + ".json"), "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")
 
 
 def sq(ts):
     return sum((t * t).sum() for t in ts)
+
+
+def nonzero(a):
+    """a with exact zeros moved to 0.01: an l1 step from w = 0 would be a kink."""
+    a = np.asarray(a)
+    return np.where(a == 0, 0.01, a)
 
 
 def main():
@@ -170,6 +176,70 @@ def main():
     write("micrograd_svm", "micrograd's demo: svm max-margin loss averaged over the batch "
           "plus alpha * sum p^2 over every parameter, biases included (expect: torch "
           "autograd, torch_expect.py)", case, micrograd)
+
+    # A lasso-style regression notebook: the squared errors summed over the batch (no
+    # 1/N) plus mu * sum |W|.
+    mu = 0.05
+    case = {"layers": [3, 4, 2], "activations": ["tanh", "identity"], "loss": "sse",
+            "reduction": "sum", "regularization": {"l1": mu},
+            "params": {"weights": [nonzero(draw(rng, 4, 3)).tolist(),
+                                   nonzero(draw(rng, 2, 4)).tolist()],
+                       "biases": [draw(rng, 4).tolist(), draw(rng, 2).tolist()]},
+            "inputs": draw(rng, 3, 3).tolist(), "targets": draw(rng, 3, 2).tolist()}
+
+    def lasso(W, b, X, T, layout):
+        Y = forward(W, b, X, ["tanh", "identity"], layout)
+        return ((Y - T) ** 2).sum() + mu * sum(w.abs().sum() for w in W)
+    write("l1_sum", "a lasso-style regression: squared errors summed over the batch plus "
+          "mu * sum |W| (expect: torch autograd, torch_expect.py)", case, lasso)
+
+    # cs231n's multiclass SVM loss on a two-layer net: sum over j != y of
+    # max(0, s_j - s_y + 1), averaged over N, plus reg * sum W^2.
+    reg = 0.05
+    case = {"layers": [4, 5, 3], "activations": ["relu", "identity"],
+            "loss": "multiclass_hinge", "weight_layout": "in_out",
+            "regularization": {"l2": reg},
+            "params": {"weights": [draw(rng, 4, 5).tolist(), draw(rng, 5, 3).tolist()],
+                       "biases": [draw(rng, 5).tolist(), draw(rng, 3).tolist()]},
+            "inputs": draw(rng, 4, 4).tolist(), "labels": [2, 0, 1, 1]}
+
+    def svm(W, b, X, T, layout):
+        S = forward(W, b, X, ["relu", "identity"], layout)
+        correct = (S * T).sum(dim=1, keepdim=True)
+        margins = torch.relu(S - correct + 1) * (1 - T)
+        return margins.sum() / X.shape[0] + reg * sq(W)
+    write("multiclass_svm", "cs231n's multiclass SVM loss: sum over j != y of "
+          "max(0, s_j - s_y + 1) / N plus reg * sum W^2, class labels (expect: torch "
+          "autograd, torch_expect.py)", case, svm)
+
+    # The numpy idiom 0.5 * np.mean((y - t) ** 2): the mean over every output of
+    # every sample.
+    case = {"layers": [2, 3, 2], "activations": ["sigmoid", "identity"],
+            "loss": "half_sse", "reduction": "mean",
+            "params": {"weights": [draw(rng, 3, 2).tolist(), draw(rng, 2, 3).tolist()],
+                       "biases": [draw(rng, 3).tolist(), draw(rng, 2).tolist()]},
+            "inputs": draw(rng, 4, 2).tolist(), "targets": draw(rng, 4, 2).tolist()}
+
+    def half_mean(W, b, X, T, layout):
+        Y = forward(W, b, X, ["sigmoid", "identity"], layout)
+        return 0.5 * ((Y - T) ** 2).mean()
+    write("half_mean", "numpy's 0.5 * np.mean((y - t) ** 2): the mean over every output "
+          "of every sample (expect: torch autograd, torch_expect.py)", case, half_mean)
+
+    # Softmax cross-entropy summed over the batch, not averaged:
+    # -np.sum(np.log(p[range(N), y])).
+    case = {"layers": [3, 4, 3], "activations": ["tanh", "softmax"],
+            "loss": "cross_entropy", "reduction": "sum",
+            "params": {"weights": [draw(rng, 4, 3).tolist(), draw(rng, 3, 4).tolist()],
+                       "biases": [draw(rng, 4).tolist(), draw(rng, 3).tolist()]},
+            "inputs": draw(rng, 5, 3).tolist(), "labels": [0, 1, 2, 2, 1]}
+
+    def ce_sum(W, b, X, T, layout):
+        P = forward(W, b, X, ["tanh", "softmax"], layout)
+        return -(T * torch.log(P)).sum()
+    write("ce_sum_labels", "softmax cross-entropy summed over the batch, "
+          "-np.sum(np.log(p[range(N), y])), class labels (expect: torch autograd, "
+          "torch_expect.py)", case, ce_sum)
 
 
 if __name__ == "__main__":
