@@ -41,10 +41,10 @@ START_TEST(test_correct_programs_pass)
 	cli_free(&r);
 	ck_assert_int_eq(system("cc -std=c11 -O2 -o tests/bin/c_backprop examples/c_backprop.c "
 	                        "$(pkg-config --cflags --libs libcjson) -lm"), 0);
-	r = cli_gradcheck("--exec tests/bin/c_backprop cases/seed004_deep_relu.json "
-	                  "cases/seed003_sigmoid_2_2_1.json cases/layout_in_out_nobias.json");
+	/* every case, the conventions' included */
+	r = cli_gradcheck("--exec tests/bin/c_backprop cases/");
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
-	ck_assert_str_eq(cli_last_line(r.out), "3 passed, 0 failed");
+	ck_assert_ptr_nonnull(strstr(cli_last_line(r.out), " passed, 0 failed"));
 	cli_free(&r);
 }
 END_TEST
