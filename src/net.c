@@ -50,6 +50,7 @@ typedef struct net_fused {
 	int mid, rank1;         /* whether the path covers units of layer L-2, of L-1 */
 	int on;                 /* 0: forced to the reference path (gc_net_set_kernel) */
 	gc_fused_fn fn;         /* the kernel (both paths); NULL: the reference path */
+	gc_lanes_fn lanes;      /* the moved unit's change, the same version's */
 	gc_kernel_isa isa;
 	gc_fused_kind kind;
 	double *c0, *c1, *c2;   /* (B, n_m) coefficients of layer m's units */
@@ -778,16 +779,16 @@ static void fused_sample(const gc_net *net, net_scratch *s, size_t b, int mid, s
 	};
 	double dmax = 0, dmin = INFINITY;
 
+	if (!mid) {
+		fu->fn(&call);
+		return;
+	}
 	/* every |dz_m| <= |d| max|wu| (rounding is monotone) */
 	for (size_t p = 0; p < P; p++) {
 		if (!bad[p])
 			dmax = max_abs(dmax, d[p]);
 		if (d[p] != 0 && fabs(d[p]) < dmin)
 			dmin = fabs(d[p]);
-	}
-	if (!mid) {
-		fu->fn(&call);
-		return;
 	}
 	call.kind = fu->kind;
 	call.c0 = fu->c0 + e;
@@ -803,6 +804,21 @@ static void fused_sample(const gc_net *net, net_scratch *s, size_t b, int mid, s
 		call.c3 = fu->tc[3] + e;
 		call.nonzero_known = dmin * s->least[b] >= GC_TAYLOR_NONZERO;
 	}
+	fu->fn(&call);
+}
+
+/* The rank-1 moves of unit u of layer L-1 (its row wu of W_L) with the squares of
+ * the identity output: every sample in one call, each lane's sum into sum. */
+static void fused_rank1_squares(const gc_net *net, net_scratch *s, size_t P, const double *wu,
+                                unsigned char *bad, double sum[GC_FUSED_LANES])
+{
+	const net_fused *fu = &net->fused;
+	gc_fused_call call = {
+		.kind = GC_FUSED_RANK1, .lanes = P, .d = s->fd, .wu = wu, .wl = fu->wl,
+		.nout = fu->nout, .bad = bad, .sum = sum, .z0 = net->z[net->L],
+		.t = net->c->targets, .nl = net->c->sizes[net->L], .samples = net->B,
+	};
+
 	fu->fn(&call);
 }
 
@@ -824,19 +840,26 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, s
 	int smooth = m < L && (fm->kind == GC_ACT_TANH || fm->kind == GC_ACT_SIGMOID);
 	int relu = m < L && fm->kind == GC_ACT_RELU, corners = gc_loss_has_corners(c);
 
-	/* unit u's change per sample and lane, and the lanes the kernel cannot do */
+	/* unit u's change per sample and lane (tanh, sigmoid below the series' limit and
+	 * identity all lanes at once), and the lanes the kernel cannot do */
+	int by_lanes = fk->kind == GC_ACT_TANH || fk->kind == GC_ACT_SIGMOID
+	               || fk->kind == GC_ACT_IDENTITY;
+	gc_fused_kind lanes_kind = fk->kind == GC_ACT_TANH ? GC_FUSED_TANH
+	                         : fk->kind == GC_ACT_SIGMOID ? GC_FUSED_SIGMOID : GC_FUSED_IDENTITY;
 	for (size_t b = 0; b < B; b++) {
-		double z0 = net->z[k][b * n + u], a0 = net->a[k][b * n + u];
+		double z0 = net->z[k][b * n + u], a0 = net->a[k][b * n + u], dz[GC_FUSED_LANES];
 		double *d = s->fd + b * GC_FUSED_LANES;
-		for (size_t p = 0; p < GC_FUSED_LANES; p++) {
-			if (p >= P) {
-				d[p] = 0;
-				continue;
-			}
-			double dz = j[p] == SIZE_MAX ? delta[p] : delta[p] * x[b * nin + j[p]];
-			if (act_has_kink(fk) && (z0 > 0) != (z0 + dz > 0))
+		for (size_t p = 0; p < GC_FUSED_LANES; p++)
+			dz[p] = p >= P ? 0 : j[p] == SIZE_MAX ? delta[p] : delta[p] * x[b * nin + j[p]];
+		if (by_lanes)
+			fu->lanes(lanes_kind, a0, dz, d);
+		for (size_t p = P; p < GC_FUSED_LANES; p++)
+			d[p] = 0;
+		for (size_t p = 0; p < P; p++) {
+			if (act_has_kink(fk) && (z0 > 0) != (z0 + dz[p] > 0))
 				bad[p] = 1;
-			d[p] = act_delta_one(fk, z0, a0, dz);
+			if (!by_lanes || !(fabs(dz[p]) < GC_SMALL_DZ))
+				d[p] = act_delta_one(fk, z0, a0, dz[p]);
 			if (d[p] == 0)
 				continue;
 			changed[p] = 1;
@@ -852,7 +875,9 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, s
 	}
 	if (todo && m < L)
 		fused_lists(net, s, u);
-	if (todo) {
+	if (todo && m == L && fu->squares) {
+		fused_rank1_squares(net, s, P, wu, bad, sum);
+	} else if (todo) {
 		double *zr = s->frow, *ar = s->frow + nL;
 		for (size_t b = 0; b < B; b++) {
 			const double *d = s->fd + b * GC_FUSED_LANES, *z0 = net->z[L] + b * nL;
@@ -967,6 +992,7 @@ static int fused_setup(gc_net *net)
 	fu->z_only = c->loss == GC_LOSS_CROSS_ENTROPY || c->loss == GC_LOSS_BINARY_CROSS_ENTROPY;
 	fu->rank1 = fu->on = 1;
 	fu->fn = gc_fused_kernel(GC_KERNEL_AUTO, &fu->isa);
+	fu->lanes = gc_fused_lanes(fu->isa);
 	if (!fu->mid)
 		return GC_OK;
 	fu->c0 = fu->wl + nm * fu->nout;
@@ -1335,8 +1361,10 @@ int gc_net_set_kernel(gc_net *net, gc_kernel_isa isa)
 	                                  && isa != GC_KERNEL_AUTO))
 		return GC_EINVAL;
 	fu->on = isa != GC_KERNEL_REFERENCE;
-	if (fu->rank1)
+	if (fu->rank1) {
 		fu->fn = fu->on ? gc_fused_kernel(isa, &fu->isa) : NULL;
+		fu->lanes = fu->on ? gc_fused_lanes(fu->isa) : NULL;
+	}
 	return GC_OK;
 }
 

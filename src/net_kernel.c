@@ -59,6 +59,26 @@ typedef long long gv8l __attribute__((vector_size(64)));
 #undef KMASK
 #endif
 
+gc_lanes_fn gc_fused_lanes(gc_kernel_isa isa)
+{
+	if (isa == GC_KERNEL_AUTO)
+		gc_fused_kernel(isa, &isa);
+	if (!gc_fused_available(isa))
+		return NULL;
+	switch (isa) {
+	case GC_KERNEL_GENERIC:
+		return generic_lanes;
+#ifdef GC_X86
+	case GC_KERNEL_AVX2:
+		return avx2_lanes;
+	case GC_KERNEL_AVX512:
+		return avx512_lanes;
+#endif
+	default:
+		return NULL;
+	}
+}
+
 int gc_fused_available(gc_kernel_isa isa)
 {
 	switch (isa) {

@@ -68,15 +68,27 @@ typedef struct gc_fused_call {
 	                                   order, as gc_loss_sample() adds them */
 	const double *z0, *t;           /* (nl) with sum: the cached output and the targets */
 	size_t nl;                      /* with sum: n_L */
+	size_t samples;                 /* GC_FUSED_RANK1 with sum: this many samples in one
+	                                   call, sample b's d at d + b GC_FUSED_LANES, its z0
+	                                   and t at + b nl (0 counts as 1) */
 	unsigned char *bad;             /* out: (lanes) set for a lane whose da_m was 0 for a
 	                                   listed unit or crossed 0 (the reference path redoes it) */
 } gc_fused_call;
 
 typedef void (*gc_fused_fn)(const gc_fused_call *c);
 
+/* The moved unit's own change in one sample, all GC_FUSED_LANES lanes at once:
+ * d[p] = f(z + dz[p]) - a for a = f(z) by the addition identity of kind (tanh,
+ * sigmoid; the one net.c uses below its series limit, in the same operations) or
+ * d = dz (identity).  The caller redoes the lanes whose dz is not small. */
+typedef void (*gc_lanes_fn)(gc_fused_kind kind, double a, const double *dz, double *d);
+
 /* The kernel of isa (AUTO: the best available); NULL when this processor cannot
  * run it or isa is GC_KERNEL_REFERENCE.  *chosen (if not NULL) names the version. */
 gc_fused_fn gc_fused_kernel(gc_kernel_isa isa, gc_kernel_isa *chosen);
+
+/* The lanes function of isa's version; NULL as gc_fused_kernel(). */
+gc_lanes_fn gc_fused_lanes(gc_kernel_isa isa);
 
 /* Nonzero when this processor runs isa's version. */
 int gc_fused_available(gc_kernel_isa isa);
