@@ -26,6 +26,7 @@ on the way in and their gradients on the way out.
     no-act-deriv-1  layer 1's activation derivative forgotten (f' taken as 1)
     one-element     W1[0][0] gradient times (1 + 1e-3)
     batch-twice     every gradient divided by B once more
+    reg-batch       the regularization term's gradient divided by B once more
 
 --float32 computes in float32, as float32 code does; such a gradient passes under
 `gradcheck --precision single` (README "Conventions").
@@ -39,7 +40,7 @@ import numpy as np
 DTYPE = np.float64   # --float32: every array in float32, as float32 code computes
 
 BUGS = ("double-last", "sign", "transpose", "zero-bias", "no-act-deriv-1",
-        "one-element", "batch-twice")
+        "one-element", "batch-twice", "reg-batch")
 
 
 class CaseError(Exception):
@@ -251,19 +252,21 @@ class Net:
             da = dz @ self.weights[k].T
         # the regularization term (README "Conventions")
         l2 = self.l2 * (0.5 if self.half else 1.0)
+        grad_div = self.reg_div * (self.x.shape[0] if bug == "reg-batch" else 1)
         pairs = list(zip(self.weights, dW))
         if self.reg_biases:
             pairs += list(zip(self.biases, db))
         for p, g in pairs:
             loss += float(l2 * np.sum(p * p) + self.l1 * np.sum(np.abs(p))) / self.reg_div
-            g += (2 * l2 * p + self.l1 * np.sign(p)) / self.reg_div
+            g += (2 * l2 * p + self.l1 * np.sign(p)) / grad_div
         return loss, dW, db
 
 
 # ----------------------------------------------------------------------- bugs
 
 def plant_bug(bug, dW, db, batch):
-    """Applies one of BUGS (except no-act-deriv-1, which lives in backward) in place."""
+    """Applies one of BUGS (except no-act-deriv-1 and reg-batch, which live in backward)
+    in place."""
     if bug == "double-last":
         dW[-1] *= 2.0
         db[-1] *= 2.0

@@ -150,10 +150,21 @@ static int factor_digits(double k)
 	return digits;
 }
 
-/* a - n = c theta for every usable element (a regularization term's gradient off by
- * c theta), with c theta beyond atol somewhere and explaining the differences to
- * 1% (not noise that happens to fit); c to *c. */
-static int is_regularized(const gc_view *v, double *c)
+static double same(double x)
+{
+	return x;
+}
+
+static double sign_of(double x)
+{
+	return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0;
+}
+
+/* a - n = c term(theta) for every usable element (a regularization term's gradient
+ * off by c theta for L2, by c sign(theta) for L1), with c term(theta) beyond atol
+ * somewhere and explaining the differences to 1% (not noise that happens to fit);
+ * c to *c. */
+static int is_offset_by(const gc_view *v, double (*term)(double), double *c)
 {
 	double dt = 0, tt = 0, big = 0, rest = 0;
 	int moves = 0;
@@ -163,21 +174,22 @@ static int is_regularized(const gc_view *v, double *c)
 	for (size_t i = 0; i < v->size; i++) {
 		if (!usable(&v->e[i]))
 			continue;
-		dt += (v->e[i].analytic - v->e[i].numeric) * v->theta[i];
-		tt += v->theta[i] * v->theta[i];
+		dt += (v->e[i].analytic - v->e[i].numeric) * term(v->theta[i]);
+		tt += term(v->theta[i]) * term(v->theta[i]);
 	}
 	if (!(tt > 0) || dt == 0 || !isfinite(dt / tt))
 		return 0;
 	*c = dt / tt;
 	for (size_t i = 0; i < v->size; i++) {
 		const gc_element *e = &v->e[i];
+		double off = *c * term(v->theta[i]);
 		if (!usable(e))
 			continue;
-		if (!close_to(e->analytic, e->numeric + *c * v->theta[i], v->atol, v->rtol))
+		if (!close_to(e->analytic, e->numeric + off, v->atol, v->rtol))
 			return 0;
-		moves |= fabs(*c * v->theta[i]) > v->atol;
-		big = fmax(big, fabs(*c * v->theta[i]));
-		rest = fmax(rest, fabs(e->analytic - e->numeric - *c * v->theta[i]));
+		moves |= fabs(off) > v->atol;
+		big = fmax(big, fabs(off));
+		rest = fmax(rest, fabs(e->analytic - e->numeric - off));
 	}
 	return moves && rest <= 0.01 * big;
 }
@@ -298,13 +310,20 @@ static int diagnose_tensor(const gc_result *r, const gc_tensor_result *tr,
 		else
 			snprintf(d->detail, sizeof d->detail, "%s is transposed: the gradient has the "
 			         "other layout's [row,col] order", name);
-	} else if (is_regularized(&v, &k)) {
+	} else if (is_offset_by(&v, same, &k)) {
 		set_common(d, &tr->tensor, GC_DIAG_REGULARIZATION);
 		d->factor = k;
 		snprintf(d->detail, sizeof d->detail, "%s's gradient is the true one plus %.4g "
 		         "\xc3\x97 %s: a regularization term's gradient is off (the gradient of "
 		         "\xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 is 2\xce\xbbw, of "
 		         "\xce\xbb/2\xc2\xb7\xce\xa3w\xc2\xb2 it is \xce\xbbw)", name, k, name);
+	} else if (is_offset_by(&v, sign_of, &k)) {
+		set_common(d, &tr->tensor, GC_DIAG_REGULARIZATION);
+		d->factor = k;
+		d->l1 = 1;
+		snprintf(d->detail, sizeof d->detail, "%s's gradient is the true one plus %.4g "
+		         "\xc3\x97 sign(%s): an L1 term's gradient is off (the gradient of "
+		         "\xce\xbc\xc2\xb7\xce\xa3|w| is \xce\xbc\xc2\xb7sign(w))", name, k, name);
 	} else {
 		return 0;
 	}

@@ -213,8 +213,9 @@ typedef enum gc_diag_kind {
 typedef struct gc_diagnosis {
 	char tensor[32];        /* tensor name ("W2"); for entry_layer the first wrong tensor */
 	gc_diag_kind kind;
-	double factor;          /* scale, loss_scale: k; regularization: c in a - n = c theta;
-	                           otherwise 0 */
+	double factor;          /* scale, loss_scale: k; regularization: c in a - n = c theta
+	                           (c sign(theta) when l1); otherwise 0 */
+	int l1;                 /* regularization: an L1 term's gradient (c sign(theta)) */
 	int layer;              /* entry_layer: k; otherwise the tensor's layer */
 	char detail[512];       /* one sentence a person can act on */
 } gc_diagnosis;

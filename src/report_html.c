@@ -429,7 +429,8 @@ static void diag_fallback(FILE *out, const gc_diagnosis *d)
 		break;
 	case GC_DIAG_REGULARIZATION:
 		fprintf(out, "The analytic gradient is the numeric one plus %.6g times the "
-			"parameters: a regularization term's gradient is off.", d->factor);
+			"%s: a regularization term's gradient is off.", d->factor,
+			d->l1 ? "parameters' signs" : "parameters");
 		break;
 	case GC_DIAG_LOSS_SCALE:
 		fprintf(out, "Every gradient is %.6g times the true one: the loss is scaled "

@@ -273,6 +273,54 @@ static const char *lambda_form(const gc_case *c, double k, char *buf, size_t siz
 	return buf;
 }
 
+/* The tensor of c named name, or NULL. */
+static const gc_tensor *case_tensor(const gc_case *c, const char *name)
+{
+	for (size_t k = 0; k < c->n_tensors; k++)
+		if (strcmp(c->tensors[k].name, name) == 0)
+			return &c->tensors[k];
+	return NULL;
+}
+
+/* Rewrites each L1 diagnosis (a - n = c sign(theta)) with the case's own term: what
+ * the case's L1 term's gradient is and what the gradient under test adds instead. */
+static void explain_l1(gc_result *r, const gc_case *c)
+{
+	const gc_regularization *g = &c->reg;
+
+	for (size_t i = 0; i < r->n_diagnoses; i++) {
+		gc_diagnosis *d = &r->diagnoses[i];
+		const gc_tensor *t = d->l1 ? case_tensor(c, d->tensor) : NULL;
+		if (d->kind != GC_DIAG_REGULARIZATION || !t)
+			continue;
+		int covered = t->matrix || g->biases;
+		double k_case = covered ? g->l1 / g->divide_by : 0, k_yours = k_case + d->factor;
+		if (g->l1 == 0 || !covered) {
+			snprintf(d->detail, sizeof d->detail, "%s's gradient is the true one plus "
+			         "%.4g \xc3\x97 sign(%s): your code adds an L1 term the case does not "
+			         "state%s", d->tensor, d->factor, d->tensor, g->l1 == 0
+			         ? "; if it is meant, state it: \"regularization\": {\"l1\": ...}"
+			         : " for the biases (\"biases\": false)");
+			continue;
+		}
+		const char *hint = "";
+		if (fabs(k_yours) <= 1e-6 * k_case)
+			hint = ": does your code leave the term out of the gradient?";
+		else if (g->divide_by != 1 && near(k_yours, k_case * g->divide_by))
+			hint = ": is the case's \"divide_by\" missing from your gradient?";
+		else if (c->batch > 1 && near(k_yours, k_case / (double)c->batch))
+			hint = ": your code divides by the batch size where the case does not";
+		char term[64] = "";
+		if (g->divide_by_kind != 0)
+			snprintf(term, sizeof term, "/%.15g", g->divide_by);
+		snprintf(d->detail, sizeof d->detail, "%s's gradient is the true one plus %.4g "
+		         "\xc3\x97 sign(%s): the case's L1 term \xce\xbc%s\xc2\xb7\xce\xa3|w| "
+		         "(\xce\xbc = %.15g) has the gradient %.4g\xc2\xb7sign(%s), yours adds "
+		         "%.4g\xc2\xb7sign(%s)%s", d->tensor, d->factor, d->tensor, term, g->l1,
+		         k_case, d->tensor, k_yours, d->tensor, hint);
+	}
+}
+
 /* Rewrites each regularization diagnosis with the case's own term (README
  * "Conventions"): what the case's L2 term's gradient is and what the gradient under
  * test adds instead, in multiples of the case's lambda. */
@@ -284,7 +332,7 @@ static void explain_regularization(gc_result *r, const gc_case *c)
 		gc_diagnosis *d = &r->diagnoses[i];
 		const gc_tensor *t = NULL;
 		char want[64], got[64], term[96];
-		if (d->kind != GC_DIAG_REGULARIZATION || g->l1 > 0)
+		if (d->kind != GC_DIAG_REGULARIZATION || d->l1 || g->l1 > 0)
 			continue;
 		for (size_t k = 0; k < c->n_tensors; k++)
 			if (strcmp(c->tensors[k].name, d->tensor) == 0)
@@ -673,6 +721,7 @@ int gc_run_case(const char *path, const gc_run_options *ro, gc_case_outcome *out
 		goto out;
 	}
 	explain_regularization(out->result, c);
+	explain_l1(out->result, c);
 	if ((rc = note_transposed(out, c, transposed)) != GC_OK ||
 	    (has_loss && (ro->exec_cmd || ro->grad_path)
 	     && (rc = check_program_loss(out, c, net, their_loss)) != GC_OK) ||

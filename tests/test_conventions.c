@@ -286,6 +286,59 @@ START_TEST(test_program_bug)
 }
 END_TEST
 
+/* The four convention cases without a program of their own, with the classic slip
+ * numpy_backprop.py plants: the regularization gradient divided by the batch size
+ * once more (L1: mu sign(w) / B, so c = mu (1/B - 1); L2: 2 lambda w / B), or, for
+ * the reductions, every gradient divided by B once more (one loss_scale of 1/B).
+ * Every diagnosis has the planted kind and factor and names a failing tensor. */
+static const struct {
+	const char *name, *bug, *kind;
+	double c;               /* the factor, by hand */
+	const char *w1;         /* W1's diagnosis, or NULL */
+} planted[] = {
+	{ "l1_sum", "reg-batch", "regularization", 0.05 * (1.0 / 3 - 1),
+	  "W1's gradient is the true one plus -0.03333 \xc3\x97 sign(W1): the case's L1 "
+	  "term \xce\xbc\xc2\xb7\xce\xa3|w| (\xce\xbc = 0.05) has the gradient "
+	  "0.05\xc2\xb7sign(W1), yours adds 0.01667\xc2\xb7sign(W1): your code divides by "
+	  "the batch size where the case does not" },
+	{ "multiclass_svm", "reg-batch", "regularization", 2 * 0.05 * (1.0 / 4 - 1), NULL },
+	{ "half_mean", "batch-twice", "loss_scale", 1.0 / 4, NULL },
+	{ "ce_sum_labels", "batch-twice", "loss_scale", 1.0 / 5, NULL },
+};
+
+START_TEST(test_planted_bug)
+{
+	cli_run r = cli_gradcheck("--format json --exec 'examples/numpy_backprop.py --bug %s' "
+	                          CASE "%s.json", planted[_i].bug, planted[_i].name);
+	cJSON *report = cJSON_Parse(r.out);
+	const cJSON *c, *d, *t;
+	size_t n = 0;
+
+	ck_assert_msg(r.status == 1, "%s: exit %d: %s", planted[_i].name, r.status, r.err);
+	ck_assert_ptr_nonnull(report);
+	c = cJSON_GetArrayItem(cJSON_GetObjectItem(report, "cases"), 0);
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(c, "diagnoses")) {
+		const char *tensor = cJSON_GetObjectItem(d, "tensor")->valuestring;
+		const char *detail = cJSON_GetObjectItem(d, "detail")->valuestring;
+		ck_assert_msg(strcmp(cJSON_GetObjectItem(d, "kind")->valuestring,
+		                     planted[_i].kind) == 0, "%s: %s", planted[_i].name, detail);
+		double k = cJSON_GetObjectItem(d, "factor")->valuedouble;
+		ck_assert_msg(fabs(k - planted[_i].c) <= 1e-6 * fabs(planted[_i].c), "%s: factor "
+		              "%.17g, by hand %.17g", planted[_i].name, k, planted[_i].c);
+		if (planted[_i].w1 && strcmp(tensor, "W1") == 0)
+			ck_assert_str_eq(detail, planted[_i].w1);
+		cJSON_ArrayForEach(t, cJSON_GetObjectItem(c, "tensors"))
+			if (strcmp(cJSON_GetObjectItem(t, "name")->valuestring, tensor) == 0)
+				ck_assert_int_gt(cJSON_GetObjectItem(t, "failed")->valueint, 0);
+		n++;
+	}
+	/* reg-batch: one per weight matrix (the biases pass); batch-twice: one in all */
+	ck_assert_uint_eq(n, strcmp(planted[_i].bug, "reg-batch") == 0 ? 2 : 1);
+	cJSON_Delete(report);
+	cli_free(&r);
+}
+END_TEST
+
 /* A gradient with the term lambda/(2N) sum p^2 over every parameter (lambda = 0.3,
  * N = 4: 0.075 p), checked against the case without the term and against the case
  * that leaves the biases out: the diagnosis says what the case does not state. */
@@ -439,7 +492,65 @@ static const struct { const char *keys; const char *at, *msg; } bad[] = {
 	  "cross_entropy or multiclass_hinge, not sse (give \"targets\")" },
 	{ "\"loss\": \"hinge\", \"inputs\": [[1], [2]], \"targets\": [[0], [1]]", "0]",
 	  "targets[0][0]: hinge targets must be -1 or +1, got 0" },
+	{ "\"loss\": \"sse\", " HAND_T ", \"regularization\": {\"l1\": -0.1}", "-0.1",
+	  "regularization.l1: expected a number >= 0, got -0.1" },
+	{ "\"loss\": \"sse\", " HAND_T ", \"regularization\": {\"l1\": \"a\"}", "\"a\"",
+	  "regularization.l1: expected a number, got a string" },
+	{ "\"loss\": \"sse\", " HAND_T ", \"regularization\": {\"l2\": 0.1, \"divide_by\": 2.5}",
+	  "2.5", "regularization.divide_by: expected an integer >= 1, got 2.5" },
+	{ "\"loss\": \"sse\", " HAND_T ", \"regularization\": {\"half\": true}", "{\"half\"",
+	  "regularization: gives neither \"l2\" nor \"l1\" (for example {\"l2\": 0.01} adds "
+	  "0.01 \xc3\x97 \xce\xa3w\xc2\xb2)" },
+	{ "\"loss\": \"sse\", " HAND_T ", \"sample_layout\": 1", "1}",
+	  "sample_layout: expected \"rows\" or \"columns\", got a number" },
+	{ "\"loss\": \"multiclass_hinge\", \"inputs\": [[1], [2]], \"labels\": [0, 1]", "1]}",
+	  "labels[1]: expected an integer from 0 to 0, got 1" },
+	{ "\"loss\": \"multiclass_hinge\", \"inputs\": [[1], [2]], \"labels\": [0, -1]", "-1]",
+	  "labels[1]: expected an integer from 0 to 0, got -1" },
+	{ "\"loss\": \"multiclass_hinge\", \"inputs\": [[1], [2]], \"labels\": [0, 0.5]", "0.5",
+	  "labels[1]: expected an integer from 0 to 0, got 0.5" },
+	{ "\"loss\": \"multiclass_hinge\", \"inputs\": [[1], [2]], \"labels\": [0]", "[0]}",
+	  "labels: expected 2 labels (one per sample in inputs), got 1" },
+	{ "\"loss\": \"multiclass_hinge\", \"inputs\": [[1], [2]], \"labels\": [0, 0], "
+	  "\"targets\": [[1], [1]]", "[0, 0]", "labels: give \"labels\" or \"targets\", not both" },
+	{ "\"loss\": \"multiclass_hinge\", \"inputs\": [[1], [2]], \"labels\": \"0\"", "\"0\"",
+	  "labels: expected an array of class indices (0 to 0), got a string" },
+	{ "\"loss\": \"multiclass_hinge\", \"inputs\": [[1], [2]], \"targets\": [[1], [0.5]]",
+	  "0.5", "targets[1][0]: multiclass_hinge targets must be one-hot rows of 0 and 1 (or "
+	  "give \"labels\"), got 0.5" },
 };
+
+/* Whole cases for what HAND_NET fixes: column biases of the wrong shape, the hinge
+ * losses on an output that is not the identity. */
+static const struct { const char *text, *msg; } bad_whole[] = {
+	{ "{\"layers\": [1, 2], \"activations\": \"identity\", \"loss\": \"sse\", \"params\": "
+	  "{\"weights\": [[[2], [-1]]], \"biases\": [[[1], [0], [3]]]}, \"inputs\": [[1]], "
+	  "\"targets\": [[1, 0]]}", ":1:110: params.biases[0]: expected shape [2][1] (b1: n_1), "
+	  "got [3][1]" },
+	{ "{\"layers\": [1, 2], \"activations\": \"identity\", \"loss\": \"sse\", \"params\": "
+	  "{\"weights\": [[[2], [-1]]], \"biases\": [[[1], [0, 2]]]}, \"inputs\": [[1]], "
+	  "\"targets\": [[1, 0]]}", ":1:116: params.biases[0][1]: expected a row of 1 numbers "
+	  "(b1: n_1, shape [2][1]), got 2" },
+	{ "{\"layers\": [1, 2], \"activations\": \"sigmoid\", \"loss\": \"multiclass_hinge\", "
+	  "\"data\": {\"seed\": 1, \"batch\": 2}}", ":1:54: loss: multiclass_hinge requires an "
+	  "identity output layer, got sigmoid" },
+	{ "{\"layers\": [1, 1], \"activations\": \"tanh\", \"loss\": \"hinge\", "
+	  "\"data\": {\"seed\": 1, \"batch\": 2}}", ":1:51: loss: hinge requires an identity "
+	  "output layer, got tanh" },
+};
+
+START_TEST(test_bad_whole_case)
+{
+	make_tmpdir();
+	const char *path = write_file("bad.json", bad_whole[_i].text);
+	cli_run r = cli_gradcheck("%s", path);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, bad_whole[_i].msg) != NULL, "want %s\ngot  %s",
+	              bad_whole[_i].msg, r.err);
+	cli_free(&r);
+	remove_tmpdir();
+}
+END_TEST
 
 START_TEST(test_bad_keys)
 {
@@ -472,10 +583,13 @@ static Suite *conventions_suite(void)
 	tcase_add_loop_test(tc, test_program_passes, 0, (int)(sizeof progs / sizeof progs[0]));
 	tcase_add_loop_test(tc, test_program_bug, 0, (int)(sizeof progs / sizeof progs[0]));
 	tcase_add_test(tc, test_numpy_backprop);
+	tcase_add_loop_test(tc, test_planted_bug, 0, (int)(sizeof planted / sizeof planted[0]));
 	tcase_add_test(tc, test_unstated_regularization);
 	tcase_add_test(tc, test_loss_notes);
 	tcase_add_test(tc, test_program_output);
 	tcase_add_loop_test(tc, test_bad_keys, 0, (int)(sizeof bad / sizeof bad[0]));
+	tcase_add_loop_test(tc, test_bad_whole_case, 0,
+	                    (int)(sizeof bad_whole / sizeof bad_whole[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -469,6 +469,34 @@ START_TEST(test_regularization)
 }
 END_TEST
 
+/* An L1 term's gradient off by c sign(theta): a regularization diagnosis marked l1,
+ * and no layer diagnosis (b1 passes, but W1's product with the input is not wrong). */
+START_TEST(test_l1_regularization)
+{
+	fixture fx;
+	fixture_init(&fx, 11);
+	for (size_t i = 0; i < 6; i++)         /* W1: the true gradient + 0.05 sign(W1) */
+		fx.g[i] += fx.t[i] > 0 ? 0.05 : -0.05;
+	gc_result *r = run(&fx, two, 4, 0, 0);
+	ck_assert_uint_eq(r->tensors[0].failed, 6);
+	ck_assert_uint_eq(r->n_diagnoses, 1);
+	ck_assert_int_eq(r->diagnoses[0].kind, GC_DIAG_REGULARIZATION);
+	ck_assert_int_eq(r->diagnoses[0].l1, 1);
+	ck_assert_str_eq(r->diagnoses[0].tensor, "W1");
+	ck_assert_double_eq_tol(r->diagnoses[0].factor, 0.05, 1e-8);
+	gc_result_free(r);
+
+	/* an L2 offset is not taken for an L1 one */
+	fixture_init(&fx, 11);
+	for (size_t i = 0; i < 6; i++)
+		fx.g[i] += 0.05 * fx.t[i];
+	r = run(&fx, two, 4, 0, 0);
+	ck_assert_uint_eq(r->n_diagnoses, 1);
+	ck_assert_int_eq(r->diagnoses[0].l1, 0);
+	gc_result_free(r);
+}
+END_TEST
+
 /* Every tensor the same factor: one loss_scale diagnosis instead of one per tensor
  * and an "error enters at the output". */
 START_TEST(test_loss_scale)
@@ -607,6 +635,7 @@ Suite *diagnose_suite(void)
 	tcase_add_test(tc, test_one_element_off);
 	tcase_add_test(tc, test_entry_layer);
 	tcase_add_test(tc, test_regularization);
+	tcase_add_test(tc, test_l1_regularization);
 	tcase_add_test(tc, test_loss_scale);
 	tcase_add_test(tc, test_precision);
 	tcase_add_test(tc, test_hand_built);
