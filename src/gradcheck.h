@@ -215,9 +215,9 @@ typedef struct gc_diagnosis {
 	gc_diag_kind kind;
 	double factor;          /* scale, loss_scale: k; regularization: c in a - n = c theta
 	                           (c sign(theta) when l1); otherwise 0 */
-	int l1;                 /* regularization: an L1 term's gradient (c sign(theta)) */
 	int layer;              /* entry_layer: k; otherwise the tensor's layer */
 	char detail[512];       /* one sentence a person can act on */
+	int l1;                 /* regularization: an L1 term's gradient (c sign(theta)) */
 } gc_diagnosis;
 
 typedef struct gc_result {

@@ -40,7 +40,7 @@ static gc_tensor_result sc_t[] = {
 	{ { "W2", 4, 1, 3, 2, 0 }, 3, 3, 0, 0.5, 0.4, sc_el + 4, 3, 0, 0 },
 };
 static gc_diagnosis sc_diag[] = {
-	{ "W2", GC_DIAG_SCALE, 0.5, 2, "W2 is 0.5 x the true gradient (1/2)" },
+	{ "W2", GC_DIAG_SCALE, 0.5, 2, "W2 is 0.5 x the true gradient (1/2)", 0 },
 };
 static gc_result sc_r = { 7, sc_el, sc_t, 2, sc_diag, 1, 7, 3, 1, 1e-9, 1e-6, 0, 0, 0, NULL };
 static const char *const sc_notes[] = { "expect: loss 0.25 differs from 0.5" };

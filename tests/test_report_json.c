@@ -120,9 +120,9 @@ START_TEST(test_every_field_round_trip)
 		  .max_rel = INFINITY, .max_abs = INFINITY, .worst = b1_worst, .n_worst = 1 },
 	};
 	gc_diagnosis dg[3] = {
-		{ "W1", GC_DIAG_SCALE, 0.5, 1, "W1 is 0.5 x the true gradient" },
-		{ "b1", GC_DIAG_ENTRY_LAYER, 0, 2, "layer 2 and below wrong" },
-		{ "W1", GC_DIAG_SIGN, 0, 1, "W1 has the wrong sign" },
+		{ "W1", GC_DIAG_SCALE, 0.5, 1, "W1 is 0.5 x the true gradient", 0 },
+		{ "b1", GC_DIAG_ENTRY_LAYER, 0, 2, "layer 2 and below wrong", 0 },
+		{ "W1", GC_DIAG_SIGN, 0, 1, "W1 has the wrong sign", 0 },
 	};
 	gc_result r = { .n = 7, .elements = el, .tensors = tr, .n_tensors = 2, .diagnoses = dg,
 	                .n_diagnoses = 3, .checked = 5, .failed = 2, .kinks = 1,
