@@ -384,8 +384,10 @@ static void explain_regularization(gc_result *r, const gc_case *c)
 			hint = ": is the case's \"divide_by\" missing from your gradient?";
 		else if (c->batch > 1 && g->divide_by != (double)c->batch
 		         && near(k_yours, k_case * g->divide_by / (double)c->batch))
-			hint = ": your code divides by the batch size where the case says "
-			       "\"divide_by\"";
+			hint = g->divide_by_kind == 0
+			       ? ": your code divides by the batch size where the case does not"
+			       : ": your code divides by the batch size where the case says "
+			         "\"divide_by\"";
 		/* a detail too long for the buffer ends cut, as every detail does */
 		int len = snprintf(d->detail, sizeof d->detail, "%s's gradient is the true one plus %.4g "
 		         "\xc3\x97 %s: the case's L2 term %s (\xce\xbb = %.15g%s) has the gradient "

@@ -301,7 +301,11 @@ static const struct {
 	  "term \xce\xbc\xc2\xb7\xce\xa3|w| (\xce\xbc = 0.05) has the gradient "
 	  "0.05\xc2\xb7sign(W1), yours adds 0.01667\xc2\xb7sign(W1): your code divides by "
 	  "the batch size where the case does not" },
-	{ "multiclass_svm", "reg-batch", "regularization", 2 * 0.05 * (1.0 / 4 - 1), NULL },
+	{ "multiclass_svm", "reg-batch", "regularization", 2 * 0.05 * (1.0 / 4 - 1),
+	  "W1's gradient is the true one plus -0.075 \xc3\x97 W1: the case's L2 term "
+	  "\xce\xbb\xc2\xb7\xce\xa3w\xc2\xb2 (\xce\xbb = 0.05) has the gradient "
+	  "2\xce\xbb\xc2\xb7W1 = 0.1\xc2\xb7W1, yours adds \xce\xbb/2\xc2\xb7W1 = "
+	  "0.025\xc2\xb7W1: your code divides by the batch size where the case does not" },
 	{ "half_mean", "batch-twice", "loss_scale", 1.0 / 4, NULL },
 	{ "ce_sum_labels", "batch-twice", "loss_scale", 1.0 / 5, NULL },
 };
