@@ -49,6 +49,42 @@ static size_t class_of(const double *t, size_t m)
 	return y;
 }
 
+/* logsumexp of the row z + dz (dz NULL: of z). */
+static double logsumexp(const double *z, const double *dz, size_t m)
+{
+	double max = -INFINITY, s = 0;
+
+	for (size_t j = 0; j < m; j++) {
+		double x = dz ? z[j] + dz[j] : z[j];
+		if (j == 0 || x > max)
+			max = x;
+	}
+	for (size_t j = 0; j < m; j++)
+		s += exp((dz ? z[j] + dz[j] : z[j]) - max);
+	return max + log(s);
+}
+
+double gc_logsumexp(const double *z, size_t m)
+{
+	return logsumexp(z, NULL, m);
+}
+
+double gc_loss_ce_moved(const double *t, const double *z0, const double *dz, const double *p,
+                        double lse, size_t m, double sum)
+{
+	double r = 0;
+	int small = 1;
+
+	for (size_t j = 0; j < m; j++) {
+		small &= fabs(dz[j]) < GC_CE_SMALL_DZ;
+		r += p[j] * GC_EXPM1_SERIES(dz[j]);
+	}
+	lse = small ? lse + GC_LOG1P_SERIES(r) : logsumexp(z0, dz, m);
+	for (size_t j = 0; j < m; j++)
+		sum += t[j] * (lse - (z0[j] + dz[j]));
+	return sum;
+}
+
 double gc_loss_sample(const gc_case *c, size_t b, const double *z, const double *a, double sum)
 {
 	size_t m = c->sizes[c->n_layers];
@@ -63,13 +99,7 @@ double gc_loss_sample(const gc_case *c, size_t b, const double *z, const double 
 		return sum;
 	case GC_LOSS_CROSS_ENTROPY: {
 		/* -t log softmax(z)_j = t (logsumexp(z) - z_j) */
-		double max = z[0], s = 0;
-		for (size_t j = 1; j < m; j++)
-			if (z[j] > max)
-				max = z[j];
-		for (size_t j = 0; j < m; j++)
-			s += exp(z[j] - max);
-		double lse = max + log(s);
+		double lse = gc_logsumexp(z, m);
 		for (size_t j = 0; j < m; j++)
 			sum += t[j] * (lse - z[j]);
 		return sum;

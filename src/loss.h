@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stddef.h>
 #include "case.h"
+#include "series.h"
 
 /* The logistic function, without overflow for either sign of z (the output
  * activation and the logistic loss share it). */
@@ -39,6 +40,17 @@ double gc_loss_value(const gc_case *c, const double *z, const double *a);
 
 /* Adds the raw loss terms of sample b (output row z, a, both (n_L)) to sum. */
 double gc_loss_sample(const gc_case *c, size_t b, const double *z, const double *a, double sum);
+
+/* logsumexp of one row of m pre-activations, as the cross-entropy forms it. */
+double gc_logsumexp(const double *z, size_t m);
+
+/* Adds the cross-entropy terms of a sample whose output pre-activations z0 moved by
+ * dz to sum, as gc_loss_sample() adds those of z0 + dz, from the cached p =
+ * softmax(z0) and lse = logsumexp(z0) when every |dz_j| < GC_CE_SMALL_DZ:
+ * logsumexp(z0 + dz) = lse + log1p(sum_j p_j expm1(dz_j)), by the series above,
+ * without a call to exp() or log().  Larger changes take gc_logsumexp(z0 + dz). */
+double gc_loss_ce_moved(const double *t, const double *z0, const double *dz, const double *p,
+                        double lse, size_t m, double sum);
 
 /* The data term from the raw sum over every sample (the reduction applied). */
 double gc_loss_total(const gc_case *c, double sum);

@@ -65,6 +65,7 @@ typedef struct net_fused {
 	int squares;            /* identity output, sse / half_sse / mse: squares_sample() */
 	int z_only;             /* the loss reads only the output pre-activations (cross-
 	                           entropies): no output activation is formed */
+	int ce;                 /* the kernel sums the cross-entropy (net->lse set, n_L <= 10) */
 	double *mem;
 } net_fused;
 
@@ -82,6 +83,9 @@ struct gc_net {
 	double data_loss;       /* the data term at c->theta */
 	double reg_loss;        /* the regularization term at c->theta */
 	double base_loss;       /* their sum */
+	double *lse;            /* (B) cross-entropy with a finite cached output: each sample's
+	                           logsumexp, from which moved rows take theirs (see
+	                           moved_rows_loss()); NULL otherwise */
 	unsigned workers;
 	net_scratch *scratch;   /* (workers) */
 	net_fused fused;
@@ -392,6 +396,20 @@ static double moved_data_loss(const gc_net *net, const double *z, const double *
 	return loss_value(net, z, a);
 }
 
+/* The cross-entropy of output rows moved by dz (B, n_L) from the cached ones, each
+ * sample's logsumexp from its cached one (net->lse set). */
+static double moved_ce_loss(const gc_net *net, const double *dz)
+{
+	size_t nL = net->c->sizes[net->L];
+	const double *z0 = net->z[net->L], *p = net->a[net->L], *t = net->c->targets;
+	double sum = 0;
+
+	for (size_t b = 0; b < net->B; b++)
+		sum = gc_loss_ce_moved(t + b * nL, z0 + b * nL, dz + b * nL, p + b * nL, net->lse[b],
+		                       nL, sum);
+	return loss_total(net, sum);
+}
+
 /* ---- layers ----------------------------------------------------------------- */
 
 /* The shape of W_k in the case's layout. */
@@ -524,13 +542,20 @@ static int locate(const gc_net *net, size_t i, param_loc *p)
 }
 
 /* The moved unit is an output unit: copy the cached output, replace column u
- * (every row for softmax), evaluate the loss. */
+ * (every row for softmax), evaluate the loss; a cross-entropy with cached
+ * logsumexps from the change of column u alone. */
 static double moved_output(const gc_net *net, net_scratch *s, size_t u, int *kink)
 {
 	const gc_activation *f = &net->c->act[net->L - 1];
 	size_t B = net->B, m = net->c->sizes[net->L];
 	double *z = s->z[0], *a = s->a[0];
 
+	if (net->lse) {
+		memset(z, 0, B * m * sizeof *z);
+		for (size_t b = 0; b < B; b++)
+			z[b * m + u] = s->dzc[b];
+		return moved_ce_loss(net, z);
+	}
 	memcpy(z, net->z[net->L], B * m * sizeof *z);
 	for (size_t b = 0; b < B; b++)
 		z[b * m + u] = s->z0c[b] + s->dzc[b];
@@ -609,8 +634,8 @@ static void scale_row(size_t n, double s, const double *restrict w, double *rest
 }
 
 /* Carries the change dz of sample b's pre-activations in layer l up to the output
- * and writes the output pre-activations of sample b to zo.  dzmax: max |dz| if
- * known, else NaN. */
+ * and writes sample b's output row to zo: its pre-activations, or their change
+ * when the loss works from that (net->lse).  dzmax: max |dz| if known, else NaN. */
 static void propagate_row(const gc_net *net, net_scratch *s, size_t l, size_t b,
                           double *dz, double dzmax, double *zo, int *kink)
 {
@@ -632,7 +657,7 @@ static void propagate_row(const gc_net *net, net_scratch *s, size_t l, size_t b,
 	}
 	const double *z0 = net->z[L] + b * c->sizes[L];
 	for (size_t v = 0; v < c->sizes[L]; v++)
-		zo[v] = z0[v] + dz[v];
+		zo[v] = net->lse ? dz[v] : z0[v] + dz[v];
 }
 
 /* The moved unit u is in hidden layer k: its change of activations, a rank-1
@@ -655,6 +680,10 @@ static double moved_hidden(const gc_net *net, net_scratch *s, size_t k, size_t u
 	double *z = s->z[0], *a = s->a[0];
 	for (size_t b = 0; b < B; b++) {
 		double d = s->dac[b];
+		if (d == 0 && net->lse) {
+			memset(z + b * nL, 0, nL * sizeof *z);
+			continue;
+		}
 		if (d == 0) {
 			memcpy(z + b * nL, net->z[L] + b * nL, nL * sizeof *z);
 			continue;
@@ -663,6 +692,8 @@ static double moved_hidden(const gc_net *net, net_scratch *s, size_t k, size_t u
 		scale_row(nm, d, wrow, s->row[0]);
 		propagate_row(net, s, m, b, s->row[0], fabs(d) * wmax, z + b * nL, kink);
 	}
+	if (net->lse)
+		return moved_ce_loss(net, z);   /* z holds the changes */
 	act_forward(&c->act[L - 1], B, nL, z, a);
 	return moved_data_loss(net, z, a, kink);
 }
@@ -774,8 +805,9 @@ static void fused_sample(const gc_net *net, net_scratch *s, size_t b, int mid, s
 	gc_fused_call call = {
 		.kind = GC_FUSED_RANK1, .lanes = P, .d = d, .wu = wu, .wl = fu->wl,
 		.nout = fu->nout, .dz = s->fdz, .bad = bad,
-		.sum = fu->squares ? sum : NULL, .z0 = net->z[net->L] + b * nL,
+		.sum = fu->squares || fu->ce ? sum : NULL, .z0 = net->z[net->L] + b * nL,
 		.t = net->c->targets + b * nL, .nl = nL,
+		.p = fu->ce ? net->a[net->L] + b * nL : NULL, .lse = fu->ce ? net->lse + b : NULL,
 	};
 	double dmax = 0, dmin = INFINITY;
 
@@ -807,16 +839,18 @@ static void fused_sample(const gc_net *net, net_scratch *s, size_t b, int mid, s
 	fu->fn(&call);
 }
 
-/* The rank-1 moves of unit u of layer L-1 (its row wu of W_L) with the squares of
- * the identity output: every sample in one call, each lane's sum into sum. */
-static void fused_rank1_squares(const gc_net *net, net_scratch *s, size_t P, const double *wu,
-                                unsigned char *bad, double sum[GC_FUSED_LANES])
+/* The rank-1 moves of unit u of layer L-1 (its row wu of W_L) with the loss summed
+ * in the kernel (the squares of the identity output, or the cross-entropy): every
+ * sample in one call, each lane's sum into sum. */
+static void fused_rank1_sums(const gc_net *net, net_scratch *s, size_t P, const double *wu,
+                             unsigned char *bad, double sum[GC_FUSED_LANES])
 {
 	const net_fused *fu = &net->fused;
 	gc_fused_call call = {
 		.kind = GC_FUSED_RANK1, .lanes = P, .d = s->fd, .wu = wu, .wl = fu->wl,
 		.nout = fu->nout, .bad = bad, .sum = sum, .z0 = net->z[net->L],
 		.t = net->c->targets, .nl = net->c->sizes[net->L], .samples = net->B,
+		.p = fu->ce ? net->a[net->L] : NULL, .lse = net->lse,
 	};
 
 	fu->fn(&call);
@@ -875,18 +909,25 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, s
 	}
 	if (todo && m < L)
 		fused_lists(net, s, u);
-	if (todo && m == L && fu->squares) {
-		fused_rank1_squares(net, s, P, wu, bad, sum);
+	if (todo && m == L && (fu->squares || fu->ce)) {
+		fused_rank1_sums(net, s, P, wu, bad, sum);
 	} else if (todo) {
 		double *zr = s->frow, *ar = s->frow + nL;
 		for (size_t b = 0; b < B; b++) {
 			const double *d = s->fd + b * GC_FUSED_LANES, *z0 = net->z[L] + b * nL;
 			fused_sample(net, s, b, m < L, P, d, wu, wmax * (smooth ? 1 : NAN), bad, sum);
-			if (fu->squares)
+			if (fu->squares || fu->ce)
 				continue;
 			for (size_t p = 0; p < P; p++) {
 				if (!changed[p] || bad[p])
 					continue;
+				if (net->lse) {
+					for (size_t v = 0; v < nL; v++)
+						zr[v] = d[p] == 0 ? 0.0 : s->fdz[v * GC_FUSED_LANES + p];
+					sum[p] = gc_loss_ce_moved(c->targets + b * nL, z0, zr,
+					                          net->a[L] + b * nL, net->lse[b], nL, sum[p]);
+					continue;
+				}
 				if (d[p] == 0) {
 					memcpy(zr, z0, nL * sizeof *zr);
 				} else {
@@ -937,6 +978,17 @@ static size_t cache_cells(const gc_net *net)
 	return cells;
 }
 
+/* The columns of the kernel's W_L: n_L rounded up to even, and for a cross-entropy the
+ * kernel sums (n_L <= 10) to one pass's 2, 4 or 10. */
+static size_t fused_nout(const gc_net *net)
+{
+	size_t nL = net->c->sizes[net->L];
+
+	if (net->c->loss == GC_LOSS_CROSS_ENTROPY && nL <= 10)
+		return nL <= 2 ? 2 : nL <= 4 ? 4 : 10;
+	return nL + (nL & 1);
+}
+
 /* The fused path's coefficients, lists and weights; fn stays NULL (the
  * reference path) for nets it does not cover. */
 static int fused_setup(gc_net *net)
@@ -953,7 +1005,7 @@ static int fused_setup(gc_net *net)
 		return GC_OK;   /* NaN and infinity: the reference path's own handling */
 	size_t m = L - 1, nm = c->sizes[m], nL = c->sizes[L];
 	const gc_activation *f = &c->act[m - 1];
-	fu->nout = nL + (nL & 1);
+	fu->nout = fused_nout(net);
 	fu->mid = L >= 3 && nm <= UINT_MAX;
 	switch (f->kind) {
 	case GC_ACT_IDENTITY:
@@ -990,6 +1042,7 @@ static int fused_setup(gc_net *net)
 	              && (c->loss == GC_LOSS_SSE || c->loss == GC_LOSS_HALF_SSE
 	                  || c->loss == GC_LOSS_MSE);
 	fu->z_only = c->loss == GC_LOSS_CROSS_ENTROPY || c->loss == GC_LOSS_BINARY_CROSS_ENTROPY;
+	fu->ce = net->lse && nL <= 10;
 	fu->rank1 = fu->on = 1;
 	fu->fn = gc_fused_kernel(GC_KERNEL_AUTO, &fu->isa);
 	fu->lanes = gc_fused_lanes(fu->isa);
@@ -1044,6 +1097,23 @@ static int fused_setup(gc_net *net)
 	return GC_OK;
 }
 
+/* net->lse for a cross-entropy whose cached output rows and softmax are finite (moved
+ * rows of others take the plain path, which gives their NaN or infinity). */
+static int cross_entropy_setup(gc_net *net)
+{
+	size_t B = net->B, nL = net->c->sizes[net->L];
+
+	if (net->c->loss != GC_LOSS_CROSS_ENTROPY || !all_finite(net->z[net->L], B * nL)
+	    || !all_finite(net->a[net->L], B * nL))
+		return GC_OK;
+	net->lse = malloc(B * sizeof *net->lse);
+	if (!net->lse)
+		return GC_ENOMEM;
+	for (size_t b = 0; b < B; b++)
+		net->lse[b] = gc_logsumexp(net->z[net->L] + b * nL, nL);
+	return GC_OK;
+}
+
 /* Per-worker buffers of the fused path. */
 static int fused_scratch(const gc_net *net, net_scratch *s)
 {
@@ -1051,8 +1121,7 @@ static int fused_scratch(const gc_net *net, net_scratch *s)
 
 	if (L < 2)
 		return GC_OK;
-	size_t nm = net->c->sizes[L - 1], nL = net->c->sizes[L];
-	size_t nout = nL + (nL & 1);
+	size_t nm = net->c->sizes[L - 1], nL = net->c->sizes[L], nout = fused_nout(net);
 	s->ks = malloc(B * nm * sizeof *s->ks);
 	s->nks = malloc(B * sizeof *s->nks);
 	s->least = malloc(B * sizeof *s->least);
@@ -1248,7 +1317,9 @@ int gc_net_create(const gc_case *c, unsigned workers, gc_net **out)
 	net->data_loss = loss_value(net, net->z[net->L], net->a[net->L]);
 	net->reg_loss = gc_reg_value(c, c->theta);
 	net->base_loss = net->data_loss + net->reg_loss;
-	rc = fused_setup(net);
+	rc = cross_entropy_setup(net);
+	if (rc == GC_OK)
+		rc = fused_setup(net);
 	if (rc != GC_OK)
 		goto out;
 	*out = net;
@@ -1268,6 +1339,7 @@ void gc_net_free(gc_net *net)
 	free(net->z);
 	free(net->a);
 	free(net->cache);
+	free(net->lse);
 	free(net->wio);
 	free(net->wt);
 	free(net->wmax);

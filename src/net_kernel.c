@@ -4,6 +4,7 @@
  * vector width and in how many lanes and outputs a pass keeps in registers. */
 #include <string.h>
 #include "net_kernel.h"
+#include "series.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define GC_X86 1

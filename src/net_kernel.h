@@ -66,11 +66,18 @@ typedef struct gc_fused_call {
 	                                   sum of squares; each lane's terms ((z0 + dz_L) - t)^2
 	                                   of this sample are added to sum[p], v = 0 .. nl-1 in
 	                                   order, as gc_loss_sample() adds them */
+	const double *p;                /* (nl) or NULL: with sum, the cross-entropy of the
+	                                   output, p its cached softmax: each lane's terms of
+	                                   this sample (gc_loss_ce_moved() with lse) are added
+	                                   to sum[p] instead of the squares; a lane with a
+	                                   |dz_L| not below GC_CE_SMALL_DZ is bad.  One pass
+	                                   must hold every output: nout is 2, 4 or 10 */
+	const double *lse;              /* with p: the cached logsumexp of this sample */
 	const double *z0, *t;           /* (nl) with sum: the cached output and the targets */
 	size_t nl;                      /* with sum: n_L */
 	size_t samples;                 /* GC_FUSED_RANK1 with sum: this many samples in one
-	                                   call, sample b's d at d + b GC_FUSED_LANES, its z0
-	                                   and t at + b nl (0 counts as 1) */
+	                                   call, sample b's d at d + b GC_FUSED_LANES, its z0,
+	                                   t and p at + b nl, its lse at + b (0 counts as 1) */
 	unsigned char *bad;             /* out: (lanes) set for a lane whose da_m was 0 for a
 	                                   listed unit or crossed 0 (the reference path redoes it) */
 } gc_fused_call;

@@ -179,6 +179,9 @@ static const char *const saturated[] = {
 	" \"params\": {\"weights\": [[[40, 0], [0, -35], [0.5, 0]], [[1, -2, 3], [-1, 2, 0.5]]],"
 	"              \"biases\": [[0, 0, 0], [0.1, -0.1]]},"
 	" \"inputs\": [[1, 0], [-1, 0], [0, 1]], \"targets\": [[1, 0], [0, 1], [1, 0]]}",
+	"{\"layers\": [4, 8, 6, 12], \"activations\": [\"sigmoid\", \"tanh\", \"softmax\"],"
+	" \"loss\": \"cross_entropy\", \"init\": {\"seed\": 4, \"distribution\": \"normal\","
+	" \"scale\": 3}, \"data\": {\"seed\": 6, \"batch\": 5}}",
 };
 #define N_SATURATED (sizeof saturated / sizeof saturated[0])
 
@@ -215,6 +218,30 @@ START_TEST(test_one_unit_by_hand)
 }
 END_TEST
 
+/* A moved cross-entropy takes its logsumexp from the cached one by series while every
+ * change of the output is below 1e-3 and from exp() and log() above: both against
+ * the loss by hand.  [1, 2] without biases, softmax output, target class 1: the loss
+ * is log(e^(w0 x) + e^(w1 x)) - w1 x, and a move d of w0 changes z0 by d x. */
+START_TEST(test_cross_entropy_by_hand)
+{
+	gc_case *c = parse("{\"layers\": [1, 2], \"activations\": [\"softmax\"],"
+	                   " \"loss\": \"cross_entropy\", \"bias\": false,"
+	                   " \"params\": {\"weights\": [[[0.75], [-1.5]]]},"
+	                   " \"inputs\": [[2]], \"targets\": [[0, 1]]}");
+	gc_net *net = NULL;
+	ck_assert_int_eq(gc_net_create(c, 1, &net), GC_OK);
+	static const double moves[] = { 1e-7, -3e-5, 4.9e-4, -2e-3, 0.4 };
+	for (size_t m = 0; m < 5; m++) {
+		double z0 = (0.75 + moves[m]) * 2, z1 = -3;
+		double want = z0 + log1p(exp(z1 - z0)) - z1;
+		ck_assert_double_eq_tol(gc_net_moved_loss(net, 0, 0, moves[m], NULL), want,
+		                        8 * DBL_EPSILON * want);
+	}
+	gc_net_free(net);
+	gc_case_free(c);
+}
+END_TEST
+
 static Suite *incremental_suite(void)
 {
 	Suite *s = suite_create("incremental");
@@ -227,6 +254,7 @@ static Suite *incremental_suite(void)
 	tcase_add_loop_test(tc, test_cases_values, 0, n_cases);
 	tcase_add_loop_test(tc, test_saturated, 0, (int)N_SATURATED);
 	tcase_add_test(tc, test_one_unit_by_hand);
+	tcase_add_test(tc, test_cross_entropy_by_hand);
 	suite_add_tcase(s, tc);
 	return s;
 }
