@@ -76,7 +76,7 @@ double gc_loss_ce_moved(const double *t, const double *z0, const double *dz, con
 	int small = 1;
 
 	for (size_t j = 0; j < m; j++) {
-		small &= fabs(dz[j]) < GC_CE_SMALL_DZ;
+		small &= fabs(dz[j]) < GC_SMALL_DZ;
 		r += p[j] * GC_EXPM1_SERIES(dz[j]);
 	}
 	lse = small ? lse + GC_LOG1P_SERIES(r) : logsumexp(z0, dz, m);

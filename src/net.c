@@ -8,7 +8,9 @@
  * layer, a rank-1 change of the next layer, then each sample's change carried
  * through the layers above (da W, with W read as (n_in, n_out): a transposed
  * copy for the out_in layout).  tanh and sigmoid of z0 + dz come from the cached
- * f(z0) by addition identities (see "changes of activations").  Against a full
+ * f(z0) by addition identities (see "changes of activations"), and many moves of
+ * one unit go through the kernel of net_kernel.c together (see "the fused path").
+ * Against a full
  * forward pass the loss differs by rounding only (a few eps |L|, tested in
  * tests/test_incremental.c); timings are in tests/bench/. */
 #include <limits.h>
@@ -21,6 +23,7 @@
 #include "loss.h"
 #include "net.h"
 #include "net_kernel.h"
+#include "series.h"
 
 /* Per-worker buffers of the moved-loss hook (and of the full forward pass), each
  * worker's in its own allocations. */
@@ -41,6 +44,9 @@ typedef struct net_scratch {
 	double *fd;             /* (B, GC_FUSED_LANES) moved unit's change per sample and lane */
 	double *fdz;            /* (nout, GC_FUSED_LANES) the kernel's output */
 	double *frow;           /* (2 n_L) one output row: z, a */
+	double *lz[2], *lda;    /* (maxw, GC_FUSED_LANES) the deep path's changes per lane */
+	unsigned *lks;          /* (maxw) the deep path's units with a nonzero change */
+	unsigned *iota;         /* (maxw) 0, 1, 2, ...: every unit */
 	size_t fused_lanes;     /* moves the kernel computed (gc_net_fused_moves()) */
 } net_scratch;
 
@@ -48,9 +54,11 @@ typedef struct net_scratch {
  * layer m = L-1's cached coefficients in the kernel's form. */
 typedef struct net_fused {
 	int mid, rank1;         /* whether the path covers units of layer L-2, of L-1 */
+	size_t deep_from;       /* and units of layers deep_from .. L-3 (the deep path: every
+	                           layer from deep_from + 1 to L-1 is tanh, sigmoid or
+	                           identity); L: none */
 	int on;                 /* 0: forced to the reference path (gc_net_set_kernel) */
-	gc_fused_fn fn;         /* the kernel (both paths); NULL: the reference path */
-	gc_lanes_fn lanes;      /* the moved unit's change, the same version's */
+	gc_kernel k;            /* the kernel's version (k.run NULL: the reference path) */
 	gc_kernel_isa isa;
 	gc_fused_kind kind;
 	double *c0, *c1, *c2;   /* (B, n_m) coefficients of layer m's units */
@@ -225,8 +233,7 @@ static void act_backward(const gc_activation *f, size_t rows, size_t cols,
  * the cached a0 and dz alone, without a call to tanh() or exp(), when |dz| is
  * small (as it is for finite-difference steps).  It is still f evaluated at
  * z0 + dz: the series below are exact to below a rounding error of the result
- * for |dz| < GC_SMALL_DZ, and larger changes use the library function. */
-#define GC_SMALL_DZ 1e-3
+ * for |dz| < GC_SMALL_DZ (series.h), and larger changes use the library function. */
 
 /* tanh(d) for |d| < GC_SMALL_DZ: d - d^3/3 + 2d^5/15; the next term, 17d^7/315,
  * is below 1e-19 |d| there. */
@@ -461,6 +468,7 @@ static void scratch_free(net_scratch *s)
 	free(s->nks);
 	free(s->least);
 	free(s->fd);
+	free(s->lks);
 	s->mem = NULL;
 	s->nz = NULL;
 	s->ks = NULL;
@@ -728,7 +736,10 @@ static double moved_eval(const gc_net *net, net_scratch *s, size_t i, double del
 
 /* ---- the fused path ------------------------------------------------------------ *
  * Moves of parameters of one unit u of layer k = L-2 go to the kernel of
- * net_kernel.c up to GC_FUSED_LANES at a time, sample by sample.  Each lane
+ * net_kernel.c up to GC_FUSED_LANES at a time, sample by sample; so do those of
+ * layer L-1 (a rank-1 change of the output) and, when every layer between is
+ * tanh, sigmoid or identity, of the layers below L-2 (the deep path: the kernel's
+ * activation step and layer product, layer by layer).  Each lane
  * gives the numbers moved_eval() gives, to the last bit: the same operations in
  * the same order, the loss summed sample by sample (loss_sample()).  A lane the
  * kernel cannot do exactly (a relu kink crossed, a large change, a change that
@@ -812,7 +823,7 @@ static void fused_sample(const gc_net *net, net_scratch *s, size_t b, int mid, s
 	double dmax = 0, dmin = INFINITY;
 
 	if (!mid) {
-		fu->fn(&call);
+		fu->k.run(&call);
 		return;
 	}
 	/* every |dz_m| <= |d| max|wu| (rounding is monotone) */
@@ -836,7 +847,7 @@ static void fused_sample(const gc_net *net, net_scratch *s, size_t b, int mid, s
 		call.c3 = fu->tc[3] + e;
 		call.nonzero_known = dmin * s->least[b] >= GC_TAYLOR_NONZERO;
 	}
-	fu->fn(&call);
+	fu->k.run(&call);
 }
 
 /* The rank-1 moves of unit u of layer L-1 (its row wu of W_L) with the loss summed
@@ -853,12 +864,77 @@ static void fused_rank1_sums(const gc_net *net, net_scratch *s, size_t P, const 
 		.p = fu->ce ? net->a[net->L] : NULL, .lse = net->lse,
 	};
 
-	fu->fn(&call);
+	fu->k.run(&call);
+}
+
+/* The deep path's lanes whose change may be carried on: nonzero, not bad. */
+static void deep_active(size_t P, const double *d, const unsigned char *bad,
+                        unsigned char *active)
+{
+	for (size_t p = 0; p < GC_FUSED_LANES; p++)
+		active[p] = p < P && d[p] != 0 && !bad[p];
+}
+
+/* The units of a layer whose change is nonzero in some good active lane, in s->lks
+ * (row_times_weights() skips the others); a good lane where a listed unit's change is
+ * 0 is bad, since its reference path would skip that unit.  Returns their number. */
+static size_t deep_units(net_scratch *s, size_t n, const double *da,
+                         const unsigned char *active, unsigned char *bad)
+{
+	size_t cnt = 0;
+
+	for (size_t v = 0; v < n; v++) {
+		const double *row = da + v * GC_FUSED_LANES;
+		int any = 0;
+		for (size_t p = 0; p < GC_FUSED_LANES; p++)
+			any |= active[p] && !bad[p] && row[p] != 0;
+		if (!any)
+			continue;
+		s->lks[cnt++] = (unsigned)v;
+		for (size_t p = 0; p < GC_FUSED_LANES; p++)
+			if (active[p] && row[p] == 0)
+				bad[p] = 1;
+	}
+	return cnt;
+}
+
+/* Sample b's moves of a unit of layer m - 1 < L - 2 carried up to the output, every
+ * lane at once, as moved_hidden() carries each: dz_m = d W_m[u, :] (scale_row()),
+ * then layer by layer da (act_delta()) and the next dz (row_times_weights(), in the
+ * kernel's layer function).  The output change goes to s->fdz; the lanes whose
+ * reference path would go another way are set in bad. */
+static void deep_sample(const gc_net *net, net_scratch *s, size_t b, size_t m, size_t P,
+                        const double *d, const double *wu, unsigned char *bad)
+{
+	const gc_case *c = net->c;
+	unsigned char active[GC_FUSED_LANES];
+	double *dz = s->lz[0];
+
+	deep_active(P, d, bad, active);
+	for (size_t v = 0; v < c->sizes[m]; v++)
+		for (size_t p = 0; p < GC_FUSED_LANES; p++)
+			dz[v * GC_FUSED_LANES + p] = d[p] * wu[v];
+	for (size_t l = m; l < net->L; l++) {
+		gc_act_kind f = c->act[l - 1].kind;
+		gc_fused_kind kind = f == GC_ACT_TANH ? GC_FUSED_TANH
+		                   : f == GC_ACT_SIGMOID ? GC_FUSED_SIGMOID : GC_FUSED_IDENTITY;
+		size_t n = c->sizes[l];
+		/* every unit, unless a change that vanished in some lane asks for the lists */
+		int zero = net->fused.k.delta(kind, n, net->a[l] + b * n, dz, s->lda, active, bad);
+		gc_layer_call call = {
+			.da = s->lda, .nk = zero ? deep_units(s, n, s->lda, active, bad) : n,
+			.ks = zero ? s->lks : s->iota, .w = net->wio[l + 1], .nout = c->sizes[l + 1],
+			.dz = l + 1 == net->L ? s->fdz : dz == s->lz[0] ? s->lz[1] : s->lz[0],
+		};
+		net->fused.k.layer(&call);
+		dz = call.dz;
+	}
 }
 
 /* Moves P (<= GC_FUSED_LANES) of unit u of layer k (L-2: the kernel; L-1: the
- * rank-1 change dz_L = d W_L[u, :] of the output, as moved_hidden() forms it):
- * input j[p] (SIZE_MAX: the bias) by delta[p]; writes loss[p] and kink[p]. */
+ * rank-1 change dz_L = d W_L[u, :] of the output, as moved_hidden() forms it; below
+ * L-2: the deep path): input j[p] (SIZE_MAX: the bias) by delta[p]; writes loss[p]
+ * and kink[p]. */
 static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, size_t P,
                         const size_t *idx, const size_t *j, const double *delta,
                         double *loss, int *kink)
@@ -886,7 +962,7 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, s
 		for (size_t p = 0; p < GC_FUSED_LANES; p++)
 			dz[p] = p >= P ? 0 : j[p] == SIZE_MAX ? delta[p] : delta[p] * x[b * nin + j[p]];
 		if (by_lanes)
-			fu->lanes(lanes_kind, a0, dz, d);
+			fu->k.lanes(lanes_kind, a0, dz, d);
 		for (size_t p = P; p < GC_FUSED_LANES; p++)
 			d[p] = 0;
 		for (size_t p = 0; p < P; p++) {
@@ -907,7 +983,8 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, s
 		sum[p] = 0;
 		todo += p < P && changed[p] && !bad[p];
 	}
-	if (todo && m < L)
+	int deep = m + 1 < L;
+	if (todo && m + 1 == L)
 		fused_lists(net, s, u);
 	if (todo && m == L && (fu->squares || fu->ce)) {
 		fused_rank1_sums(net, s, P, wu, bad, sum);
@@ -915,8 +992,12 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, s
 		double *zr = s->frow, *ar = s->frow + nL;
 		for (size_t b = 0; b < B; b++) {
 			const double *d = s->fd + b * GC_FUSED_LANES, *z0 = net->z[L] + b * nL;
-			fused_sample(net, s, b, m < L, P, d, wu, wmax * (smooth ? 1 : NAN), bad, sum);
-			if (fu->squares || fu->ce)
+			if (deep)
+				deep_sample(net, s, b, m, P, d, wu, bad);
+			else
+				fused_sample(net, s, b, m < L, P, d, wu, wmax * (smooth ? 1 : NAN), bad,
+				             sum);
+			if (!deep && (fu->squares || fu->ce))
 				continue;
 			for (size_t p = 0; p < P; p++) {
 				if (!changed[p] || bad[p])
@@ -989,7 +1070,17 @@ static size_t fused_nout(const gc_net *net)
 	return nL + (nL & 1);
 }
 
-/* The fused path's coefficients, lists and weights; fn stays NULL (the
+/* Whether the deep path can carry changes through layer l: tanh, sigmoid (the
+ * kernel's lanes function) or identity, its units countable by unsigned. */
+static int lanes_layer(const gc_net *net, size_t l)
+{
+	gc_act_kind f = net->c->act[l - 1].kind;
+
+	return (f == GC_ACT_TANH || f == GC_ACT_SIGMOID || f == GC_ACT_IDENTITY)
+	       && net->c->sizes[l] <= UINT_MAX;
+}
+
+/* The fused path's coefficients, lists and weights; k.run stays NULL (the
  * reference path) for nets it does not cover. */
 static int fused_setup(gc_net *net)
 {
@@ -997,7 +1088,7 @@ static int fused_setup(gc_net *net)
 	net_fused *fu = &net->fused;
 	size_t L = net->L, B = net->B;
 
-	fu->fn = NULL;
+	fu->k = (gc_kernel){ 0 };
 	fu->isa = GC_KERNEL_REFERENCE;
 	fu->mid = fu->rank1 = fu->on = 0;
 	if (L < 2 || !all_finite(c->theta, c->n_params) || !all_finite(net->cache, cache_cells(net))
@@ -1044,8 +1135,14 @@ static int fused_setup(gc_net *net)
 	fu->z_only = c->loss == GC_LOSS_CROSS_ENTROPY || c->loss == GC_LOSS_BINARY_CROSS_ENTROPY;
 	fu->ce = net->lse && nL <= 10;
 	fu->rank1 = fu->on = 1;
-	fu->fn = gc_fused_kernel(GC_KERNEL_AUTO, &fu->isa);
-	fu->lanes = gc_fused_lanes(fu->isa);
+	fu->deep_from = L;
+	if (fu->mid && L >= 4 && lanes_layer(net, L - 1) && lanes_layer(net, L - 2)) {
+		size_t k = L - 3;
+		while (k > 1 && lanes_layer(net, k))
+			k--;
+		fu->deep_from = k;
+	}
+	gc_fused_kernel(GC_KERNEL_AUTO, &fu->isa, &fu->k);
 	if (!fu->mid)
 		return GC_OK;
 	fu->c0 = fu->wl + nm * fu->nout;
@@ -1122,14 +1219,24 @@ static int fused_scratch(const gc_net *net, net_scratch *s)
 	if (L < 2)
 		return GC_OK;
 	size_t nm = net->c->sizes[L - 1], nL = net->c->sizes[L], nout = fused_nout(net);
+	if (net->maxw > SIZE_MAX / (4 * GC_FUSED_LANES * sizeof(double)))
+		return GC_ENOMEM;
 	s->ks = malloc(B * nm * sizeof *s->ks);
 	s->nks = malloc(B * sizeof *s->nks);
 	s->least = malloc(B * sizeof *s->least);
-	s->fd = malloc((B * GC_FUSED_LANES + nout * GC_FUSED_LANES + 2 * nL) * sizeof *s->fd);
-	if (!s->ks || !s->nks || !s->least || !s->fd)
+	s->fd = malloc((B * GC_FUSED_LANES + nout * GC_FUSED_LANES + 2 * nL
+	                + 3 * net->maxw * GC_FUSED_LANES) * sizeof *s->fd);
+	s->lks = malloc(2 * net->maxw * sizeof *s->lks);
+	if (!s->ks || !s->nks || !s->least || !s->fd || !s->lks)
 		return GC_ENOMEM;
+	s->iota = s->lks + net->maxw;
+	for (size_t v = 0; v < net->maxw; v++)
+		s->iota[v] = (unsigned)v;
 	s->fdz = s->fd + B * GC_FUSED_LANES;
 	s->frow = s->fdz + nout * GC_FUSED_LANES;
+	s->lz[0] = s->frow + 2 * nL;
+	s->lz[1] = s->lz[0] + net->maxw * GC_FUSED_LANES;
+	s->lda = s->lz[1] + net->maxw * GC_FUSED_LANES;
 	s->ks_unit = SIZE_MAX;
 	return GC_OK;
 }
@@ -1407,7 +1514,8 @@ void gc_net_moved_many(void *ctx, unsigned worker, size_t n, const size_t *idx,
 	for (size_t e = 0; e < n;) {
 		param_loc p;
 		if (!fu->on || locate(net, idx[e], &p) != 0
-		    || !((p.k + 2 == L && fu->mid) || (p.k + 1 == L && fu->rank1))) {
+		    || !((p.k + 2 == L && fu->mid) || (p.k + 1 == L && fu->rank1)
+		         || (p.k + 2 < L && p.k >= fu->deep_from))) {
 			loss[e] = moved_eval(net, s, idx[e], delta[e], &kink[e]);
 			e++;
 			continue;
@@ -1434,8 +1542,9 @@ int gc_net_set_kernel(gc_net *net, gc_kernel_isa isa)
 		return GC_EINVAL;
 	fu->on = isa != GC_KERNEL_REFERENCE;
 	if (fu->rank1) {
-		fu->fn = fu->on ? gc_fused_kernel(isa, &fu->isa) : NULL;
-		fu->lanes = fu->on ? gc_fused_lanes(fu->isa) : NULL;
+		fu->k = (gc_kernel){ 0 };
+		if (fu->on)
+			gc_fused_kernel(isa, &fu->isa, &fu->k);
 	}
 	return GC_OK;
 }
@@ -1451,7 +1560,7 @@ size_t gc_net_fused_moves(const gc_net *net)
 
 gc_kernel_isa gc_net_kernel(const gc_net *net)
 {
-	return net->fused.on && net->fused.fn ? net->fused.isa : GC_KERNEL_REFERENCE;
+	return net->fused.on && net->fused.k.run ? net->fused.isa : GC_KERNEL_REFERENCE;
 }
 
 /* Kink flags of the moves +h and -h from the cached state of net. */

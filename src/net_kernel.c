@@ -60,26 +60,6 @@ typedef long long gv8l __attribute__((vector_size(64)));
 #undef KMASK
 #endif
 
-gc_lanes_fn gc_fused_lanes(gc_kernel_isa isa)
-{
-	if (isa == GC_KERNEL_AUTO)
-		gc_fused_kernel(isa, &isa);
-	if (!gc_fused_available(isa))
-		return NULL;
-	switch (isa) {
-	case GC_KERNEL_GENERIC:
-		return generic_lanes;
-#ifdef GC_X86
-	case GC_KERNEL_AVX2:
-		return avx2_lanes;
-	case GC_KERNEL_AVX512:
-		return avx512_lanes;
-#endif
-	default:
-		return NULL;
-	}
-}
-
 int gc_fused_available(gc_kernel_isa isa)
 {
 	switch (isa) {
@@ -102,25 +82,38 @@ int gc_fused_available(gc_kernel_isa isa)
 	return 0;
 }
 
-gc_fused_fn gc_fused_kernel(gc_kernel_isa isa, gc_kernel_isa *chosen)
+int gc_fused_kernel(gc_kernel_isa isa, gc_kernel_isa *chosen, gc_kernel *k)
 {
+	static const gc_kernel none;
+	static const gc_kernel generic = { generic_run, generic_lanes, generic_layer,
+	                                   generic_delta };
+#ifdef GC_X86
+	static const gc_kernel avx2 = { avx2_run, avx2_lanes, avx2_layer, avx2_delta };
+	static const gc_kernel avx512 = { avx512_run, avx512_lanes, avx512_layer,
+	                                  avx512_delta };
+#endif
+
 	if (isa == GC_KERNEL_AUTO)
 		isa = gc_fused_available(GC_KERNEL_AVX512) ? GC_KERNEL_AVX512
 		    : gc_fused_available(GC_KERNEL_AVX2) ? GC_KERNEL_AVX2 : GC_KERNEL_GENERIC;
 	if (chosen)
 		*chosen = isa;
+	*k = none;
 	if (!gc_fused_available(isa))
-		return NULL;
+		return -1;
 	switch (isa) {
 	case GC_KERNEL_GENERIC:
-		return generic_run;
+		*k = generic;
+		return 0;
 #ifdef GC_X86
 	case GC_KERNEL_AVX2:
-		return avx2_run;
+		*k = avx2;
+		return 0;
 	case GC_KERNEL_AVX512:
-		return avx512_run;
+		*k = avx512;
+		return 0;
 #endif
 	default:
-		return NULL;
+		return -1;
 	}
 }

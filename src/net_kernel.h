@@ -70,7 +70,7 @@ typedef struct gc_fused_call {
 	                                   output, p its cached softmax: each lane's terms of
 	                                   this sample (gc_loss_ce_moved() with lse) are added
 	                                   to sum[p] instead of the squares; a lane with a
-	                                   |dz_L| not below GC_CE_SMALL_DZ is bad.  One pass
+	                                   |dz_L| not below GC_SMALL_DZ is bad.  One pass
 	                                   must hold every output: nout is 2, 4 or 10 */
 	const double *lse;              /* with p: the cached logsumexp of this sample */
 	const double *z0, *t;           /* (nl) with sum: the cached output and the targets */
@@ -84,18 +84,51 @@ typedef struct gc_fused_call {
 
 typedef void (*gc_fused_fn)(const gc_fused_call *c);
 
+/* One layer of the deep path, for moves of units below layer L-2: the change
+ * dz = da W of a layer's pre-activations for the GC_FUSED_LANES moves of one sample,
+ * from the change da of the layer below, over the units whose change is nonzero in
+ * the order row_times_weights() of net.c adds them (by fours, then one by one), so
+ * that each lane is the reference path's to the last bit. */
+typedef struct gc_layer_call {
+	const double *da;               /* (n_in, GC_FUSED_LANES): unit k's change in lane p
+	                                   at da[k GC_FUSED_LANES + p] */
+	const unsigned *ks;             /* the units whose change is nonzero, increasing */
+	size_t nk;
+	const double *w;                /* (n_in, nout) row-major */
+	size_t nout;
+	double *dz;                     /* out: (nout, GC_FUSED_LANES), output v of lane p at
+	                                   dz[v GC_FUSED_LANES + p] */
+} gc_layer_call;
+
+typedef void (*gc_layer_fn)(const gc_layer_call *c);
+
+/* The deep path's activation step: da = f(z0 + dz) - a0 for the n units of a layer
+ * in every lane (dz, da (n, GC_FUSED_LANES) as in gc_layer_call; a0 (n) the cached
+ * activations), kind GC_FUSED_TANH or GC_FUSED_SIGMOID (the lanes function's
+ * operations) or GC_FUSED_IDENTITY (da = dz).  For tanh and sigmoid an active lane
+ * with a |dz| not below GC_SMALL_DZ (or NaN) is set in bad: its reference path takes
+ * the library function.  Returns nonzero when some da is 0 in an active lane. */
+typedef int (*gc_delta_fn)(gc_fused_kind kind, size_t n, const double *a0, const double *dz,
+                           double *da, const unsigned char *active, unsigned char *bad);
+
 /* The moved unit's own change in one sample, all GC_FUSED_LANES lanes at once:
  * d[p] = f(z + dz[p]) - a for a = f(z) by the addition identity of kind (tanh,
  * sigmoid; the one net.c uses below its series limit, in the same operations) or
  * d = dz (identity).  The caller redoes the lanes whose dz is not small. */
 typedef void (*gc_lanes_fn)(gc_fused_kind kind, double a, const double *dz, double *d);
 
-/* The kernel of isa (AUTO: the best available); NULL when this processor cannot
- * run it or isa is GC_KERNEL_REFERENCE.  *chosen (if not NULL) names the version. */
-gc_fused_fn gc_fused_kernel(gc_kernel_isa isa, gc_kernel_isa *chosen);
+/* One instruction-set version's functions. */
+typedef struct gc_kernel {
+	gc_fused_fn run;
+	gc_lanes_fn lanes;
+	gc_layer_fn layer;
+	gc_delta_fn delta;
+} gc_kernel;
 
-/* The lanes function of isa's version; NULL as gc_fused_kernel(). */
-gc_lanes_fn gc_fused_lanes(gc_kernel_isa isa);
+/* The functions of isa's version (AUTO: the best available) in *k: 0, or -1 (*k all
+ * NULL) when this processor cannot run it or isa is GC_KERNEL_REFERENCE.  *chosen
+ * (if not NULL) names the version. */
+int gc_fused_kernel(gc_kernel_isa isa, gc_kernel_isa *chosen, gc_kernel *k);
 
 /* Nonzero when this processor runs isa's version. */
 int gc_fused_available(gc_kernel_isa isa);

@@ -4,10 +4,11 @@
 #ifndef GC_SERIES_H
 #define GC_SERIES_H
 
-/* Below this |x| both series are exact to below a rounding error of the result:
- * expm1(x) to x^5/120 (the next term is below 2e-18 |x|), log1p(x) to -x^6/6 (the
- * next, below 2e-19 |x|). */
-#define GC_CE_SMALL_DZ 1e-3
+/* Below this |x| the series of the moved-loss paths are exact to below a rounding
+ * error of the result: tanh (net.c), expm1(x) to x^5/120 (the next term is below
+ * 2e-18 |x|), log1p(x) to -x^6/6 (the next, below 2e-19 |x|); larger changes take
+ * the library functions. */
+#define GC_SMALL_DZ 1e-3
 
 #define GC_EXPM1_SERIES(x) \
 	((x) * (1.0 + (x) * (0.5 + (x) * (1.0 / 6.0 + (x) * (1.0 / 24.0 + (x) * (1.0 / 120.0))))))

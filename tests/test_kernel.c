@@ -235,6 +235,10 @@ static const struct {
 	{ "[32, 64, 64, 1]", 2, "tanh", "sigmoid", "binary_cross_entropy", 16 },
 	{ "[32, 64, 64, 3]", 2, "identity", "relu", "sse", 16 },
 	{ "[8, 16, 16, 16, 5]", 3, "softplus", "identity", "mse", 4 },
+	{ "[8, 12, 12, 12, 12, 12, 5]", 5, "tanh", "identity", "mse", 6 },
+	{ "[8, 12, 12, 12, 12, 11]", 4, "sigmoid", "softmax", "cross_entropy", 6 },
+	{ "[6, 10, 10, 10, 10, 3]", 4, "identity", "sigmoid", "binary_cross_entropy", 5 },
+	{ "[32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 10]", 10, "tanh", "identity", "mse", 32 },
 };
 
 START_TEST(bench_nets)
@@ -277,6 +281,25 @@ START_TEST(subnormal_weight)
 }
 END_TEST
 
+/* Below layer L-2 the change of a unit can be 0 in every lane: W2[0, u] = 0 in a
+ * four-layer net of identity layers (no series limit, so large moves stay on the
+ * deep path and a regrouped sum shows in the loss), so that a move of W1 or b1
+ * changes unit 0 of layer 2 by 0.  Its unit lists must skip that unit, as the
+ * reference path does. */
+START_TEST(zero_weight_deep)
+{
+	gc_case *c = mlp("[6, 37, 37, 37, 5]", 3, "identity", "identity", "mse", 4);
+	size_t w2 = c->sizes[0] * c->sizes[1] + c->sizes[1];
+
+	for (size_t u = 0; u < c->sizes[1]; u++)
+		c->theta[w2 + u] = 0;
+	ck_assert_uint_gt(compare_moves(c, "zero weight, deep", 0), 0);
+	ck_assert_uint_gt(compare_moves(c, "zero weight, deep", 0.05), 0);
+	ck_assert_uint_gt(compare_moves(c, "zero weight, deep", 1.5), 0);
+	gc_case_free(c);
+}
+END_TEST
+
 /* Forcing a version: each one this processor runs is accepted, the reference too. */
 START_TEST(versions_forced)
 {
@@ -308,6 +331,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, versions_forced);
 	tcase_add_test(tc, subnormal_weight);
+	tcase_add_test(tc, zero_weight_deep);
 	tcase_add_loop_test(tc, bench_nets, 0, sizeof nets / sizeof nets[0]);
 	tcase_add_test(tc, every_case_in_cases);
 	suite_add_tcase(s, tc);
