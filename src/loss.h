@@ -47,7 +47,7 @@ double gc_logsumexp(const double *z, size_t m);
 /* Adds the cross-entropy terms of a sample whose output pre-activations z0 moved by
  * dz to sum, as gc_loss_sample() adds those of z0 + dz, from the cached p =
  * softmax(z0) and lse = logsumexp(z0) when every |dz_j| < GC_SMALL_DZ:
- * logsumexp(z0 + dz) = lse + log1p(sum_j p_j expm1(dz_j)), by the series above,
+ * logsumexp(z0 + dz) = lse + log1p(sum_j p_j expm1(dz_j)), by the series of series.h,
  * without a call to exp() or log().  Larger changes take gc_logsumexp(z0 + dz). */
 double gc_loss_ce_moved(const double *t, const double *z0, const double *dz, const double *p,
                         double lse, size_t m, double sum);

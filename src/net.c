@@ -10,9 +10,8 @@
  * copy for the out_in layout).  tanh and sigmoid of z0 + dz come from the cached
  * f(z0) by addition identities (see "changes of activations"), and many moves of
  * one unit go through the kernel of net_kernel.c together (see "the fused path").
- * Against a full
- * forward pass the loss differs by rounding only (a few eps |L|, tested in
- * tests/test_incremental.c); timings are in tests/bench/. */
+ * Against a full forward pass the loss differs by rounding only (a few eps |L|,
+ * tested in tests/test_incremental.c); timings are in tests/bench/. */
 #include <limits.h>
 #include <float.h>
 #include <math.h>
@@ -93,7 +92,7 @@ struct gc_net {
 	double base_loss;       /* their sum */
 	double *lse;            /* (B) cross-entropy with a finite cached output: each sample's
 	                           logsumexp, from which moved rows take theirs (see
-	                           moved_rows_loss()); NULL otherwise */
+	                           moved_ce_loss()); NULL otherwise */
 	unsigned workers;
 	net_scratch *scratch;   /* (workers) */
 	net_fused fused;
@@ -688,12 +687,11 @@ static double moved_hidden(const gc_net *net, net_scratch *s, size_t k, size_t u
 	double *z = s->z[0], *a = s->a[0];
 	for (size_t b = 0; b < B; b++) {
 		double d = s->dac[b];
-		if (d == 0 && net->lse) {
-			memset(z + b * nL, 0, nL * sizeof *z);
-			continue;
-		}
 		if (d == 0) {
-			memcpy(z + b * nL, net->z[L] + b * nL, nL * sizeof *z);
+			if (net->lse)
+				memset(z + b * nL, 0, nL * sizeof *z);
+			else
+				memcpy(z + b * nL, net->z[L] + b * nL, nL * sizeof *z);
 			continue;
 		}
 		/* rounding is monotone, so max_v |d w_v| is exactly |d| max_v |w_v| */
