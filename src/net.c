@@ -865,6 +865,23 @@ static void fused_rank1_sums(const gc_net *net, net_scratch *s, size_t P, const 
 	fu->k.run(&call);
 }
 
+/* How the kernel's activation step forms the change of a deep layer of activation f
+ * (one lanes_layer() accepts). */
+static gc_fused_kind lanes_kind(gc_act_kind f)
+{
+	switch (f) {
+	case GC_ACT_TANH:
+		return GC_FUSED_TANH;
+	case GC_ACT_SIGMOID:
+		return GC_FUSED_SIGMOID;
+	case GC_ACT_RELU:
+	case GC_ACT_LEAKY_RELU:
+		return GC_FUSED_PIECEWISE;
+	default:
+		return GC_FUSED_IDENTITY;
+	}
+}
+
 /* The deep path's lanes whose change may be carried on: nonzero, not bad. */
 static void deep_active(size_t P, const double *d, const unsigned char *bad,
                         unsigned char *active)
@@ -873,26 +890,46 @@ static void deep_active(size_t P, const double *d, const unsigned char *bad,
 		active[p] = p < P && d[p] != 0 && !bad[p];
 }
 
-/* The units of a layer whose change is nonzero in some good active lane, in s->lks
- * (row_times_weights() skips the others); a good lane where a listed unit's change is
- * 0 is bad, since its reference path would skip that unit.  Returns their number. */
-static size_t deep_units(net_scratch *s, size_t n, const double *da,
+/* The units of ks (nk of them) whose change is nonzero in some good active lane, into
+ * s->lks (row_times_weights() skips the others); a good lane where such a unit's
+ * change is 0 is bad, since its reference path would skip that unit.  ks may be
+ * s->lks itself.  Returns their number. */
+static size_t deep_units(net_scratch *s, const unsigned *ks, size_t nk, const double *da,
                          const unsigned char *active, unsigned char *bad)
 {
 	size_t cnt = 0;
 
-	for (size_t v = 0; v < n; v++) {
-		const double *row = da + v * GC_FUSED_LANES;
+	for (size_t i = 0; i < nk; i++) {
+		const double *row = da + (size_t)ks[i] * GC_FUSED_LANES;
 		int any = 0;
 		for (size_t p = 0; p < GC_FUSED_LANES; p++)
 			any |= active[p] && !bad[p] && row[p] != 0;
 		if (!any)
 			continue;
-		s->lks[cnt++] = (unsigned)v;
+		s->lks[cnt++] = ks[i];
 		for (size_t p = 0; p < GC_FUSED_LANES; p++)
 			if (active[p] && row[p] == 0)
 				bad[p] = 1;
 	}
+	return cnt;
+}
+
+/* The units of deep layer l whose change can be nonzero in sample b: for relu those
+ * active at the cached point (the others' change is 0 unless the move crosses the
+ * kink, which makes the lane bad), otherwise every one.  Sets *ks; returns how many. */
+static size_t deep_candidates(const gc_net *net, net_scratch *s, size_t l, size_t b,
+                              const unsigned **ks)
+{
+	size_t n = net->c->sizes[l], cnt = 0;
+	const double *z0 = net->z[l] + b * n;
+
+	*ks = s->iota;
+	if (net->c->act[l - 1].kind != GC_ACT_RELU)
+		return n;
+	for (size_t v = 0; v < n; v++)
+		if (z0[v] > 0)
+			s->lks[cnt++] = (unsigned)v;
+	*ks = s->lks;
 	return cnt;
 }
 
@@ -913,15 +950,19 @@ static void deep_sample(const gc_net *net, net_scratch *s, size_t b, size_t m, s
 		for (size_t p = 0; p < GC_FUSED_LANES; p++)
 			dz[v * GC_FUSED_LANES + p] = d[p] * wu[v];
 	for (size_t l = m; l < net->L; l++) {
-		gc_act_kind f = c->act[l - 1].kind;
-		gc_fused_kind kind = f == GC_ACT_TANH ? GC_FUSED_TANH
-		                   : f == GC_ACT_SIGMOID ? GC_FUSED_SIGMOID : GC_FUSED_IDENTITY;
+		const gc_activation *f = &c->act[l - 1];
 		size_t n = c->sizes[l];
-		/* every unit, unless a change that vanished in some lane asks for the lists */
-		int zero = net->fused.k.delta(kind, n, net->a[l] + b * n, dz, s->lda, active, bad);
+		double alpha = f->kind == GC_ACT_LEAKY_RELU ? f->alpha : 0.0;
+		const unsigned *ks;
+		size_t nk = deep_candidates(net, s, l, b, &ks);
+		/* a change that vanished in some lane asks for the lanes' own lists */
+		if (net->fused.k.delta(lanes_kind(f->kind), n, net->z[l] + b * n, net->a[l] + b * n,
+		                       alpha, dz, s->lda, ks, nk, active, bad)) {
+			nk = deep_units(s, ks, nk, s->lda, active, bad);
+			ks = s->lks;
+		}
 		gc_layer_call call = {
-			.da = s->lda, .nk = zero ? deep_units(s, n, s->lda, active, bad) : n,
-			.ks = zero ? s->lks : s->iota, .w = net->wio[l + 1], .nout = c->sizes[l + 1],
+			.da = s->lda, .nk = nk, .ks = ks, .w = net->wio[l + 1], .nout = c->sizes[l + 1],
 			.dz = l + 1 == net->L ? s->fdz : dz == s->lz[0] ? s->lz[1] : s->lz[0],
 		};
 		net->fused.k.layer(&call);
@@ -946,7 +987,7 @@ static void fused_block(const gc_net *net, net_scratch *s, size_t k, size_t u, s
 	double wmax = net->wmax[m][u], sum[GC_FUSED_LANES];
 	unsigned char bad[GC_FUSED_LANES] = { 0 }, changed[GC_FUSED_LANES] = { 0 };
 	int smooth = m < L && (fm->kind == GC_ACT_TANH || fm->kind == GC_ACT_SIGMOID);
-	int relu = m < L && fm->kind == GC_ACT_RELU, corners = gc_loss_has_corners(c);
+	int relu = m + 1 == L && fm->kind == GC_ACT_RELU, corners = gc_loss_has_corners(c);
 
 	/* unit u's change per sample and lane (tanh, sigmoid below the series' limit and
 	 * identity all lanes at once), and the lanes the kernel cannot do */
@@ -1068,13 +1109,14 @@ static size_t fused_nout(const gc_net *net)
 	return nL + (nL & 1);
 }
 
-/* Whether the deep path can carry changes through layer l: tanh, sigmoid (the
- * kernel's lanes function) or identity, its units countable by unsigned. */
+/* Whether the deep path can carry changes through layer l: tanh, sigmoid, relu, leaky
+ * relu or identity (the kernel's activation step), its units countable by unsigned. */
 static int lanes_layer(const gc_net *net, size_t l)
 {
 	gc_act_kind f = net->c->act[l - 1].kind;
 
-	return (f == GC_ACT_TANH || f == GC_ACT_SIGMOID || f == GC_ACT_IDENTITY)
+	return (f == GC_ACT_TANH || f == GC_ACT_SIGMOID || f == GC_ACT_RELU
+	        || f == GC_ACT_LEAKY_RELU || f == GC_ACT_IDENTITY)
 	       && net->c->sizes[l] <= UINT_MAX;
 }
 

@@ -103,13 +103,17 @@ typedef struct gc_layer_call {
 typedef void (*gc_layer_fn)(const gc_layer_call *c);
 
 /* The deep path's activation step: da = f(z0 + dz) - a0 for the n units of a layer
- * in every lane (dz, da (n, GC_FUSED_LANES) as in gc_layer_call; a0 (n) the cached
- * activations), kind GC_FUSED_TANH or GC_FUSED_SIGMOID (the lanes function's
- * operations) or GC_FUSED_IDENTITY (da = dz).  For tanh and sigmoid an active lane
- * with a |dz| not below GC_SMALL_DZ (or NaN) is set in bad: its reference path takes
- * the library function.  Returns nonzero when some da is 0 in an active lane. */
-typedef int (*gc_delta_fn)(gc_fused_kind kind, size_t n, const double *a0, const double *dz,
-                           double *da, const unsigned char *active, unsigned char *bad);
+ * in every lane (dz, da (n, GC_FUSED_LANES) as in gc_layer_call; z0, a0 (n) the
+ * cached pre-activations and activations), kind GC_FUSED_TANH or GC_FUSED_SIGMOID
+ * (the lanes function's operations), GC_FUSED_PIECEWISE (relu, leaky relu with slope
+ * alpha below 0: slope (z0 + dz) - a0) or GC_FUSED_IDENTITY (da = dz).  An active lane
+ * the reference path would take another way is set in bad: tanh and sigmoid with a
+ * |dz| not below GC_SMALL_DZ, relu with a z0 + dz on the other side of 0 (a kink),
+ * and a NaN.  Returns nonzero when the da of a unit of the list ks (nk units, those
+ * whose change the caller expects nonzero) is 0 in an active lane. */
+typedef int (*gc_delta_fn)(gc_fused_kind kind, size_t n, const double *z0, const double *a0,
+                           double alpha, const double *dz, double *da, const unsigned *ks,
+                           size_t nk, const unsigned char *active, unsigned char *bad);
 
 /* The moved unit's own change in one sample, all GC_FUSED_LANES lanes at once:
  * d[p] = f(z + dz[p]) - a for a = f(z) by the addition identity of kind (tanh,

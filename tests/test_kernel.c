@@ -238,6 +238,8 @@ static const struct {
 	{ "[8, 12, 12, 12, 12, 12, 5]", 5, "tanh", "identity", "mse", 6 },
 	{ "[8, 12, 12, 12, 12, 11]", 4, "sigmoid", "softmax", "cross_entropy", 6 },
 	{ "[6, 10, 10, 10, 10, 3]", 4, "identity", "sigmoid", "binary_cross_entropy", 5 },
+	{ "[8, 16, 16, 16, 16, 5]", 4, "relu", "identity", "mse", 6 },
+	{ "[8, 16, 16, 16, 16, 4]", 4, "leaky_relu", "softmax", "cross_entropy", 6 },
 	{ "[32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 10]", 10, "tanh", "identity", "mse", 32 },
 };
 
