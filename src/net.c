@@ -54,8 +54,8 @@ typedef struct net_scratch {
 typedef struct net_fused {
 	int mid, rank1;         /* whether the path covers units of layer L-2, of L-1 */
 	size_t deep_from;       /* and units of layers deep_from .. L-3 (the deep path: every
-	                           layer from deep_from + 1 to L-1 is tanh, sigmoid or
-	                           identity); L: none */
+	                           layer from deep_from + 1 to L-1 is one lanes_layer()
+	                           takes); L: none */
 	int on;                 /* 0: forced to the reference path (gc_net_set_kernel) */
 	gc_kernel k;            /* the kernel's version (k.run NULL: the reference path) */
 	gc_kernel_isa isa;
@@ -641,10 +641,10 @@ static void scale_row(size_t n, double s, const double *restrict w, double *rest
 }
 
 /* Carries the change dz of sample b's pre-activations in layer l up to the output
- * and writes sample b's output row to zo: its pre-activations, or their change
- * when the loss works from that (net->lse).  dzmax: max |dz| if known, else NaN. */
+ * and writes the change of sample b's output pre-activations to dzo.  dzmax:
+ * max |dz| if known, else NaN. */
 static void propagate_row(const gc_net *net, net_scratch *s, size_t l, size_t b,
-                          double *dz, double dzmax, double *zo, int *kink)
+                          double *dz, double dzmax, double *dzo, int *kink)
 {
 	const gc_case *c = net->c;
 	size_t L = net->L;
@@ -662,9 +662,23 @@ static void propagate_row(const gc_net *net, net_scratch *s, size_t l, size_t b,
 		dz = next;
 		dzmax = NAN;
 	}
-	const double *z0 = net->z[L] + b * c->sizes[L];
-	for (size_t v = 0; v < c->sizes[L]; v++)
-		zo[v] = net->lse ? dz[v] : z0[v] + dz[v];
+	memcpy(dzo, dz, c->sizes[L] * sizeof *dzo);
+}
+
+/* The data term of the output rows moved by dz (B, n_L): a cross-entropy with
+ * cached logsumexps from the changes themselves, other losses from z0 + dz (formed
+ * in dz's place) and the output activation in a. */
+static double moved_rows_loss(const gc_net *net, double *dz, double *a, int *kink)
+{
+	size_t n = net->B * net->c->sizes[net->L];
+	const double *z0 = net->z[net->L];
+
+	if (net->lse)
+		return moved_ce_loss(net, dz);
+	for (size_t i = 0; i < n; i++)
+		dz[i] = z0[i] + dz[i];
+	act_forward(&net->c->act[net->L - 1], net->B, net->c->sizes[net->L], dz, a);
+	return moved_data_loss(net, dz, a, kink);
 }
 
 /* The moved unit u is in hidden layer k: its change of activations, a rank-1
@@ -684,24 +698,18 @@ static double moved_hidden(const gc_net *net, net_scratch *s, size_t k, size_t u
 
 	const double *wrow = net->wio[m] + u * nm;
 	double wmax = net->wmax[m][u];
-	double *z = s->z[0], *a = s->a[0];
+	double *dz = s->z[0];
 	for (size_t b = 0; b < B; b++) {
 		double d = s->dac[b];
 		if (d == 0) {
-			if (net->lse)
-				memset(z + b * nL, 0, nL * sizeof *z);
-			else
-				memcpy(z + b * nL, net->z[L] + b * nL, nL * sizeof *z);
+			memset(dz + b * nL, 0, nL * sizeof *dz);
 			continue;
 		}
 		/* rounding is monotone, so max_v |d w_v| is exactly |d| max_v |w_v| */
 		scale_row(nm, d, wrow, s->row[0]);
-		propagate_row(net, s, m, b, s->row[0], fabs(d) * wmax, z + b * nL, kink);
+		propagate_row(net, s, m, b, s->row[0], fabs(d) * wmax, dz + b * nL, kink);
 	}
-	if (net->lse)
-		return moved_ce_loss(net, z);   /* z holds the changes */
-	act_forward(&c->act[L - 1], B, nL, z, a);
-	return moved_data_loss(net, z, a, kink);
+	return moved_rows_loss(net, dz, s->a[0], kink);
 }
 
 static double moved_eval(const gc_net *net, net_scratch *s, size_t i, double delta, int *kink)
